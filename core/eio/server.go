@@ -1,0 +1,234 @@
+package eio
+
+import (
+	"container/heap"
+	"encoding/base64"
+)
+
+// Transports is a set of Engine.IO transports.
+type Transports uint8
+
+const (
+	TransportPolling Transports = 1 << iota
+	TransportWebSocket
+)
+
+// Config holds the server's protocol settings. Times are in milliseconds.
+// Unlike the hosts' options, zero values are not replaced: use DefaultConfig.
+type Config struct {
+	PingInterval   int64
+	PingTimeout    int64
+	UpgradeTimeout int64
+	MaxPayload     int64
+	Transports     Transports
+	AllowUpgrades  bool
+	AllowEIO3      bool
+	// Random fills b with unpredictable bytes; session ids come from it.
+	Random func(b []byte)
+	// IDPrefix, when not zero, replaces the first character of every
+	// session id, so a host can route requests among several Servers by id.
+	// It must be a base64url character.
+	IDPrefix byte
+}
+
+// DefaultConfig returns the reference server's defaults.
+func DefaultConfig(random func([]byte)) Config {
+	return Config{
+		PingInterval:   25000,
+		PingTimeout:    20000,
+		UpgradeTimeout: 10000,
+		MaxPayload:     1000000,
+		Transports:     TransportPolling | TransportWebSocket,
+		AllowUpgrades:  true,
+		Random:         random,
+	}
+}
+
+// Handle addresses one session of a Server: a slot index in the low 20 bits
+// and a generation tag above it, so a stale handle never reaches the slot's
+// next tenant. Zero is never a valid handle.
+type Handle uint32
+
+const (
+	handleIndexBits = 20
+	handleIndexMask = 1<<handleIndexBits - 1
+	maxSessions     = handleIndexMask
+)
+
+func (h Handle) index() uint32 { return uint32(h) & handleIndexMask }
+
+// Server is the Engine.IO server state machine for many sessions. It is not
+// safe for concurrent use: a host serializes calls to one Server.
+type Server struct {
+	cfg      Config
+	sessions []session // slot 0 is unused so that Handle 0 is invalid
+	free     []uint32
+	bySID    map[string]Handle
+	timers   timerHeap
+	effects  []Effect
+	scratch  []byte
+	open     int
+	openJSON []byte // the handshake JSON after the sid, precomputed
+}
+
+// NewServer returns a Server with the given configuration.
+func NewServer(cfg Config) *Server {
+	s := &Server{cfg: cfg, sessions: make([]session, 1), bySID: make(map[string]Handle)}
+	s.openJSON = s.buildOpenJSON()
+	return s
+}
+
+// Config returns the server's configuration.
+func (s *Server) Config() Config { return s.cfg }
+
+// Len returns the number of open sessions.
+func (s *Server) Len() int { return s.open }
+
+// Effects returns the effects produced since the previous call and resets
+// the list. The returned slice is reused by the next call into the Server.
+func (s *Server) Effects() []Effect {
+	e := s.effects
+	s.effects = s.effects[:0]
+	return e
+}
+
+// Lookup returns the handle of the session with the given id, or 0.
+func (s *Server) Lookup(sid string) Handle { return s.bySID[sid] }
+
+// SID returns the id of session h, or "" if h is stale.
+func (s *Server) SID(h Handle) string {
+	if ss := s.get(h); ss != nil {
+		return ss.id
+	}
+	return ""
+}
+
+// Protocol returns the protocol version (3 or 4) of session h, or 0.
+func (s *Server) Protocol(h Handle) int {
+	if ss := s.get(h); ss != nil {
+		return int(ss.proto)
+	}
+	return 0
+}
+
+// TransportName returns "polling" or "websocket" for session h.
+func (s *Server) TransportName(h Handle) string {
+	if ss := s.get(h); ss != nil && ss.ws != 0 {
+		return "websocket"
+	}
+	return "polling"
+}
+
+func (s *Server) get(h Handle) *session {
+	i := h.index()
+	if i == 0 || int(i) >= len(s.sessions) {
+		return nil
+	}
+	ss := &s.sessions[i]
+	if ss.handle != h || ss.state != stateOpen {
+		return nil
+	}
+	return ss
+}
+
+func (s *Server) emit(e Effect) { s.effects = append(s.effects, e) }
+
+// newSession allocates a slot and an id. It returns nil when the server is
+// full.
+func (s *Server) newSession(proto uint8) *session {
+	var i uint32
+	if n := len(s.free); n > 0 {
+		i = s.free[n-1]
+		s.free = s.free[:n-1]
+	} else {
+		if len(s.sessions) > maxSessions {
+			return nil
+		}
+		s.sessions = append(s.sessions, session{})
+		i = uint32(len(s.sessions) - 1)
+	}
+	ss := &s.sessions[i]
+	gen := uint32(ss.handle)>>handleIndexBits + 1
+	*ss = session{handle: Handle(gen<<handleIndexBits | i), state: stateOpen, proto: proto}
+	if ss.handle == 0 {
+		ss.handle = Handle(1<<handleIndexBits | i)
+	}
+	for {
+		ss.id = s.newID()
+		if _, dup := s.bySID[ss.id]; !dup {
+			break
+		}
+	}
+	s.bySID[ss.id] = ss.handle
+	s.open++
+	return ss
+}
+
+func (s *Server) release(ss *session) {
+	delete(s.bySID, ss.id)
+	ss.state = stateClosed
+	ss.queue, ss.arena = nil, nil
+	s.free = append(s.free, ss.handle.index())
+	s.open--
+}
+
+func (s *Server) newID() string {
+	var raw [15]byte
+	var out [20]byte
+	s.cfg.Random(raw[:])
+	base64.RawURLEncoding.Encode(out[:], raw[:])
+	if s.cfg.IDPrefix != 0 {
+		out[0] = s.cfg.IDPrefix
+	}
+	return string(out[:])
+}
+
+// NextDeadline returns the earliest time at which the host must call Tick,
+// and false when no timer is pending.
+func (s *Server) NextDeadline() (int64, bool) {
+	for len(s.timers) > 0 {
+		t := s.timers[0]
+		if ss := s.get(t.h); ss != nil && ss.deadline() == t.at {
+			return t.at, true
+		}
+		heap.Pop(&s.timers)
+	}
+	return 0, false
+}
+
+// Tick runs every timer due at now: pings, ping timeouts, upgrade timeouts.
+func (s *Server) Tick(now int64) {
+	for len(s.timers) > 0 && s.timers[0].at <= now {
+		t := heap.Pop(&s.timers).(timer)
+		if ss := s.get(t.h); ss != nil && ss.deadline() == t.at {
+			s.runTimers(ss, now)
+		}
+	}
+}
+
+// schedule records ss's current deadline in the heap. Entries made stale by
+// a later change are skipped when they surface.
+func (s *Server) schedule(ss *session) {
+	if at := ss.deadline(); at != 0 && at != ss.scheduled {
+		ss.scheduled = at
+		heap.Push(&s.timers, timer{at: at, h: ss.handle})
+	}
+}
+
+type timer struct {
+	at int64
+	h  Handle
+}
+
+type timerHeap []timer
+
+func (t timerHeap) Len() int           { return len(t) }
+func (t timerHeap) Less(i, j int) bool { return t[i].at < t[j].at }
+func (t timerHeap) Swap(i, j int)      { t[i], t[j] = t[j], t[i] }
+func (t *timerHeap) Push(x any)        { *t = append(*t, x.(timer)) }
+func (t *timerHeap) Pop() any {
+	old := *t
+	x := old[len(old)-1]
+	*t = old[:len(old)-1]
+	return x
+}

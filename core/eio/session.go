@@ -1,0 +1,267 @@
+package eio
+
+type sessionState uint8
+
+const (
+	stateClosed sessionState = iota
+	stateOpen
+)
+
+type probeState uint8
+
+const (
+	probeNone     probeState = iota
+	probeAccepted            // WebSocket accepted, waiting for "2probe"
+	probeAnswered            // "3probe" sent, waiting for "5"
+)
+
+// session is the state of one Engine.IO session. Fields are ordered to keep
+// the struct small: an idle session holds no buffer.
+type session struct {
+	handle     Handle
+	state      sessionState
+	proto      uint8 // 3 or 4
+	b64        bool  // v3: binary as base64 in text payloads
+	probe      probeState
+	refreshed  bool // v4: the pong deadline was already refreshed once
+	postBinary bool // the POST being read is application/octet-stream
+	id         string
+
+	ws       uint64 // WebSocket transport conn, once upgraded or opened directly
+	getConn  uint64 // pending polling GET
+	postConn uint64 // polling POST whose body is being read
+	probeWS  uint64 // WebSocket being probed for an upgrade
+
+	pingAt    int64 // v4: when to send the next ping
+	pongBy    int64 // v4: pong deadline; v3: next ping deadline
+	upgradeBy int64 // deadline of the upgrade in progress
+	scheduled int64 // deadline last pushed to the timer heap
+
+	queue []queued // packets waiting for a GET or for the upgrade to finish
+	arena []byte   // data of queued packets
+}
+
+type queued struct {
+	t      PacketType
+	binary bool
+	off, n int32
+}
+
+// arenaKeep is the largest buffer a session keeps after a flush; larger ones
+// are dropped so that idle sessions hold no big buffers.
+const arenaKeep = 1024
+
+func (ss *session) deadline() int64 {
+	d := ss.pingAt
+	for _, t := range [2]int64{ss.pongBy, ss.upgradeBy} {
+		if t != 0 && (d == 0 || t < d) {
+			d = t
+		}
+	}
+	return d
+}
+
+func (s *Server) runTimers(ss *session, now int64) {
+	if ss.pongBy != 0 && now >= ss.pongBy {
+		s.closeSession(ss, ReasonPingTimeout, "", false)
+		return
+	}
+	if ss.upgradeBy != 0 && now >= ss.upgradeBy {
+		s.abortUpgrade(ss)
+	}
+	if ss.pingAt != 0 && now >= ss.pingAt {
+		// The pong deadline counts from when the ping was due, not from when
+		// the host got round to it, so a session times out at exactly
+		// pingInterval+pingTimeout.
+		ss.pongBy = ss.pingAt + s.cfg.PingTimeout
+		ss.pingAt = 0
+		ss.refreshed = false
+		s.send(ss, Ping, false, nil)
+	}
+	s.schedule(ss)
+}
+
+// startHeartbeat arms the first timer of a new session.
+func (s *Server) startHeartbeat(ss *session, now int64) {
+	if ss.proto == 3 {
+		ss.pongBy = now + s.cfg.PingInterval + s.cfg.PingTimeout
+	} else {
+		ss.pingAt = now + s.cfg.PingInterval
+	}
+	s.schedule(ss)
+}
+
+// expire applies timers that are due before an input is processed, so an
+// input that arrives after a deadline never revives a dead session.
+func (s *Server) expire(ss *session, now int64) bool {
+	if d := ss.deadline(); d != 0 && now >= d {
+		s.runTimers(ss, now)
+	}
+	return ss.state == stateOpen
+}
+
+// onPacket handles one packet received from the client on the session's
+// current transport.
+func (s *Server) onPacket(ss *session, p Packet, now int64) {
+	if ss.proto == 4 && ss.pongBy != 0 && p.Type != Pong && !ss.refreshed {
+		// A busy client may have its pong queued behind other packets: the
+		// first packet that proves it alive extends the deadline once.
+		ss.refreshed = true
+		ss.pongBy = now + s.cfg.PingTimeout
+		s.schedule(ss)
+	}
+	switch p.Type {
+	case Ping:
+		if ss.proto == 4 {
+			s.closeSession(ss, ReasonTransportError, "invalid heartbeat direction", false)
+			return
+		}
+		s.send(ss, Pong, false, nil)
+		ss.pongBy = now + s.cfg.PingInterval + s.cfg.PingTimeout
+		s.schedule(ss)
+	case Pong:
+		if ss.proto == 3 {
+			s.closeSession(ss, ReasonTransportError, "invalid heartbeat direction", false)
+			return
+		}
+		ss.pongBy = 0
+		ss.pingAt = now + s.cfg.PingInterval
+		s.schedule(ss)
+	case Message:
+		s.emit(Effect{Kind: EffMessage, Session: ss.handle, Binary: p.Binary, Data: p.Data})
+	case Close:
+		s.closeSession(ss, ReasonTransportClose, "", true)
+	}
+}
+
+// send queues or writes one packet to the client.
+func (s *Server) send(ss *session, t PacketType, binary bool, data []byte) {
+	if ss.ws != 0 {
+		s.writeFrame(ss, ss.ws, t, binary, data)
+		return
+	}
+	off := len(ss.arena)
+	ss.arena = append(ss.arena, data...)
+	ss.queue = append(ss.queue, queued{t: t, binary: binary, off: int32(off), n: int32(len(data))})
+	if ss.getConn != 0 && ss.probe != probeAnswered {
+		s.flushPoll(ss)
+	}
+}
+
+var digits = []byte("0123456")
+
+func (s *Server) writeFrame(ss *session, conn uint64, t PacketType, binary bool, data []byte) {
+	e := Effect{Kind: EffWrite, Conn: conn, Session: ss.handle, Binary: binary, Data: data}
+	switch {
+	case !binary:
+		e.Prefix = digits[t : t+1]
+	case ss.proto == 3:
+		e.Prefix = rawTypes[t : t+1]
+	}
+	s.emit(e)
+}
+
+var rawTypes = []byte{0, 1, 2, 3, 4, 5, 6}
+
+// flushPoll answers the pending GET with every queued packet.
+func (s *Server) flushPoll(ss *session) {
+	start := len(s.scratch)
+	content := ContentText
+	switch {
+	case ss.proto == 4:
+		for i, q := range ss.queue {
+			s.scratch = AppendV4(s.scratch, i == 0, q.t, q.binary, ss.arena[q.off:q.off+q.n])
+		}
+	case !ss.b64 && hasBinary(ss.queue):
+		content = ContentBinary
+		for _, q := range ss.queue {
+			s.scratch = AppendV3Binary(s.scratch, q.t, q.binary, ss.arena[q.off:q.off+q.n])
+		}
+	default:
+		for _, q := range ss.queue {
+			s.scratch = AppendV3Text(s.scratch, q.t, q.binary, ss.arena[q.off:q.off+q.n])
+		}
+	}
+	s.emit(Effect{Kind: EffRespond, Conn: ss.getConn, Session: ss.handle, Status: 200, Content: content, Data: s.scratch[start:]})
+	ss.getConn = 0
+	ss.queue = ss.queue[:0]
+	ss.arena = ss.arena[:0]
+	if cap(ss.arena) > arenaKeep {
+		ss.arena, ss.queue = nil, nil
+	}
+}
+
+func hasBinary(q []queued) bool {
+	for _, p := range q {
+		if p.binary {
+			return true
+		}
+	}
+	return false
+}
+
+// respondPacket answers polling request conn with a payload of one data-less
+// packet (noop or close).
+func (s *Server) respondPacket(ss *session, conn uint64, t PacketType) {
+	start := len(s.scratch)
+	if ss.proto == 3 {
+		s.scratch = AppendV3Text(s.scratch, t, false, nil)
+	} else {
+		s.scratch = AppendText(s.scratch, t, nil)
+	}
+	s.emit(Effect{Kind: EffRespond, Conn: conn, Session: ss.handle, Status: 200, Content: ContentText, Data: s.scratch[start:]})
+}
+
+// closeSession ends a session: the pending GET is answered (noop when the
+// client itself asked to close, else a close packet), WebSockets are closed,
+// and the application is told why.
+func (s *Server) closeSession(ss *session, reason, desc string, byClient bool) {
+	if ss.getConn != 0 {
+		t := Close
+		if byClient {
+			t = Noop
+		}
+		s.respondPacket(ss, ss.getConn, t)
+		ss.getConn = 0
+	}
+	if ss.probeWS != 0 {
+		s.emit(Effect{Kind: EffCloseConn, Conn: ss.probeWS, Session: ss.handle})
+	}
+	if ss.ws != 0 {
+		s.emit(Effect{Kind: EffCloseConn, Conn: ss.ws, Session: ss.handle})
+	}
+	s.emit(Effect{Kind: EffClose, Session: ss.handle, Text: reason, Desc: desc})
+	s.release(ss)
+}
+
+// abortUpgrade closes the WebSocket being probed; the session stays on
+// polling.
+func (s *Server) abortUpgrade(ss *session) {
+	if ss.probeWS != 0 {
+		s.emit(Effect{Kind: EffCloseConn, Conn: ss.probeWS, Session: ss.handle})
+	}
+	ss.probeWS, ss.probe, ss.upgradeBy = 0, probeNone, 0
+	if ss.getConn != 0 && len(ss.queue) > 0 {
+		s.flushPoll(ss)
+	}
+}
+
+// finishUpgrade switches the session to the probed WebSocket and flushes
+// what polling had buffered.
+func (s *Server) finishUpgrade(ss *session) {
+	if ss.getConn != 0 {
+		s.respondPacket(ss, ss.getConn, Noop)
+		ss.getConn = 0
+	}
+	ss.ws, ss.probeWS, ss.probe, ss.upgradeBy = ss.probeWS, 0, probeNone, 0
+	s.emit(Effect{Kind: EffUpgrade, Session: ss.handle, Conn: ss.ws})
+	for _, q := range ss.queue {
+		// Queued data lives in the session arena; copy it out so the effect
+		// stays valid after the arena is reset.
+		start := len(s.scratch)
+		s.scratch = append(s.scratch, ss.arena[q.off:q.off+q.n]...)
+		s.writeFrame(ss, ss.ws, q.t, q.binary, s.scratch[start:])
+	}
+	ss.queue, ss.arena = nil, nil
+	s.schedule(ss)
+}

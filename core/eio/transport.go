@@ -1,0 +1,123 @@
+package eio
+
+// Frame handles one WebSocket message received on conn for session h.
+// data is not retained beyond the call, except as the Data of an EffMessage,
+// which aliases it.
+func (s *Server) Frame(now int64, conn uint64, h Handle, binary bool, data []byte) {
+	s.begin()
+	ss := s.get(h)
+	if ss == nil || !s.expire(ss, now) {
+		return
+	}
+	switch conn {
+	case ss.probeWS:
+		s.onProbeFrame(ss, binary, data)
+	case ss.ws:
+		var p Packet
+		var err error
+		switch {
+		case !binary:
+			p, err = DecodeText(data)
+		case ss.proto == 3:
+			p, err = DecodeBinaryV3(data)
+		default:
+			p = DecodeBinaryV4(data)
+		}
+		if err != nil {
+			s.closeSession(ss, ReasonParseError, err.Error(), false)
+			return
+		}
+		s.onPacket(ss, p, now)
+	}
+}
+
+// onProbeFrame runs the upgrade handshake on a WebSocket being probed:
+// "2probe" is answered "3probe" (and polling GETs get noops from then on),
+// "5" completes the upgrade, anything else aborts it.
+func (s *Server) onProbeFrame(ss *session, binary bool, data []byte) {
+	if !binary {
+		p, err := DecodeText(data)
+		switch {
+		case err != nil:
+		case p.Type == Ping && string(p.Data) == "probe" && ss.probe == probeAccepted:
+			s.writeFrame(ss, ss.probeWS, Pong, false, probeData)
+			ss.probe = probeAnswered
+			if ss.getConn != 0 {
+				s.respondPacket(ss, ss.getConn, Noop)
+				ss.getConn = 0
+			}
+			return
+		case p.Type == Upgrade:
+			s.finishUpgrade(ss)
+			return
+		}
+	}
+	s.abortUpgrade(ss)
+}
+
+var probeData = []byte("probe")
+
+// ConnClosed tells the server that conn (a WebSocket, or an HTTP request
+// still waiting for its answer) of session h went away. errored says whether
+// it failed (protocol error, message too large) rather than closed.
+func (s *Server) ConnClosed(now int64, conn uint64, h Handle, errored bool) {
+	s.begin()
+	ss := s.get(h)
+	if ss == nil || !s.expire(ss, now) {
+		return
+	}
+	switch conn {
+	case ss.probeWS:
+		ss.probeWS = 0
+		s.abortUpgrade(ss)
+	case ss.ws:
+		ss.ws = 0
+		reason := ReasonTransportClose
+		if errored {
+			reason = ReasonTransportError
+		}
+		s.closeSession(ss, reason, "", false)
+	case ss.getConn:
+		ss.getConn = 0
+		s.closeSession(ss, ReasonTransportError, "poll connection closed prematurely", false)
+	case ss.postConn:
+		ss.postConn = 0
+		s.closeSession(ss, ReasonTransportError, "data request connection closed prematurely", false)
+	}
+}
+
+// Send sends a message to session h: text unless binary is set. It reports
+// whether the session was open. data is copied or written before Send
+// returns... through the effects: a host must copy Write data before its next
+// call into the server.
+func (s *Server) Send(now int64, h Handle, binary bool, data []byte) bool {
+	s.begin()
+	ss := s.get(h)
+	if ss == nil || !s.expire(ss, now) {
+		return false
+	}
+	s.send(ss, Message, binary, data)
+	return true
+}
+
+// CloseSession closes session h with the given reason ("forced close" when
+// empty).
+func (s *Server) CloseSession(now int64, h Handle, reason string) {
+	s.begin()
+	if ss := s.get(h); ss != nil {
+		if reason == "" {
+			reason = ReasonForcedClose
+		}
+		s.closeSession(ss, reason, "", false)
+	}
+}
+
+// CloseAll closes every session with the given reason.
+func (s *Server) CloseAll(now int64, reason string) {
+	s.begin()
+	for i := range s.sessions {
+		if ss := &s.sessions[i]; ss.state == stateOpen {
+			s.closeSession(ss, reason, "", false)
+		}
+	}
+}

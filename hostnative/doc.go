@@ -1,0 +1,10 @@
+// Package hostnative serves siohost's protocol core over real sockets: HTTP
+// long-polling through net/http, WebSocket through github.com/gobwas/ws, and
+// real timers driving the core's deadlines. It is the public Go API that
+// applications embed.
+//
+// Engine is a bare Engine.IO server (an http.Handler). Every exported method
+// of every type in this package is safe for concurrent use. Handlers that an
+// application registers run one at a time per connection, in the order the
+// events happened; a panicking handler is recovered and logged with log/slog.
+package hostnative

@@ -1,0 +1,167 @@
+package hostnative
+
+import (
+	"crypto/rand"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/siohost/siohost/core/eio"
+)
+
+// Engine is an Engine.IO server: an http.Handler serving long-polling and
+// WebSocket at its path. Mount it on any router.
+type Engine struct {
+	opts         EngineOptions
+	shards       []*shard
+	next         atomic.Uint32
+	connID       atomic.Uint64
+	epoch        time.Time
+	onConnection atomic.Pointer[func(*EngineConn)]
+	onConnError  atomic.Pointer[func(*ConnectionError)]
+	upgrader     ws.HTTPUpgrader
+}
+
+// ConnectionError describes a refused request, as the reference server's
+// "connection_error" event does: the Engine.IO error code (0-5), its
+// message, and a context such as {"name":"TRANSPORT_MISMATCH",
+// "transport":"polling","previousTransport":"websocket"}.
+type ConnectionError struct {
+	Request *http.Request
+	Code    int
+	Message string
+	Context map[string]any
+}
+
+func (e *ConnectionError) Error() string { return e.Message }
+
+// sidAlphabet is the base64url alphabet; a session id starts with the
+// character that names its shard.
+const sidAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+const numShards = 8
+
+// NewEngine returns an Engine with the given options.
+func NewEngine(opts EngineOptions) *Engine {
+	e := &Engine{opts: opts.withDefaults(), epoch: time.Now()}
+	for i := range numShards {
+		cfg := e.opts.coreConfig(randomBytes)
+		cfg.IDPrefix = sidAlphabet[i]
+		e.shards = append(e.shards, newShard(e, cfg))
+	}
+	return e
+}
+
+func randomBytes(b []byte) { _, _ = rand.Read(b) }
+
+// now is the core's clock: milliseconds on the monotonic clock.
+func (e *Engine) now() int64 { return time.Since(e.epoch).Milliseconds() }
+
+// Path returns the path the engine serves, with a trailing slash.
+func (e *Engine) Path() string { return e.opts.Path }
+
+// OnConnection sets the handler for new sessions. Handlers it registers on
+// the connection see every message: none is delivered before it returns.
+func (e *Engine) OnConnection(fn func(*EngineConn)) { e.onConnection.Store(&fn) }
+
+// OnConnectionError sets the handler told about every refused request.
+func (e *Engine) OnConnectionError(fn func(*ConnectionError)) { e.onConnError.Store(&fn) }
+
+// Len returns the number of open sessions.
+func (e *Engine) Len() int {
+	n := 0
+	for _, sh := range e.shards {
+		sh.mu.Lock()
+		n += sh.core.Len()
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Close closes every session with the reason "server shutting down".
+func (e *Engine) Close() {
+	for _, sh := range e.shards {
+		b := sh.begin(0, nil)
+		sh.core.CloseAll(b.now, eio.ReasonShuttingDown)
+		sh.end(b)
+		b.done()
+	}
+}
+
+func (e *Engine) shardFor(sid string) *shard {
+	if sid == "" {
+		return e.shards[e.next.Add(1)%numShards]
+	}
+	i := strings.IndexByte(sidAlphabet, sid[0])
+	if i < 0 {
+		i = 0
+	}
+	return e.shards[i%numShards]
+}
+
+// ServeHTTP serves one Engine.IO request.
+func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path+"/", e.opts.Path) {
+		http.NotFound(w, r)
+		return
+	}
+	upgrade := isUpgrade(r)
+	if e.opts.CORS != nil && !upgrade && e.opts.CORS.apply(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	req := eio.Request{
+		Conn:      e.connID.Add(1),
+		Method:    r.Method,
+		EIO:       q.Get("EIO"),
+		Transport: q.Get("transport"),
+		SID:       q.Get("sid"),
+		B64:       q.Has("b64"),
+		Upgrade:   upgrade,
+		Binary:    r.Header.Get("Content-Type") == "application/octet-stream",
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && !validHeaderValue(origin) {
+		req.Origin, req.BadOrigin = origin, true
+	}
+	if req.SID == "" && r.Method == http.MethodGet && e.opts.AllowRequest != nil {
+		if err := e.opts.AllowRequest(r); err != nil {
+			req.Refused, req.RefusedMessage = true, err.Error()
+		}
+	}
+	sh := e.shardFor(req.SID)
+	b := sh.begin(req.Conn, r)
+	h := sh.core.Request(b.now, &req)
+	sh.applyEffects(b)
+	var wait chan pollResponse
+	if h != 0 && !b.self.answered {
+		// A parked GET: register it before unlocking so no answer is missed.
+		wait = make(chan pollResponse, 1)
+		sh.waiters[req.Conn] = wait
+	}
+	sh.release(b)
+	out := b.self
+	b.done()
+
+	switch {
+	case out.ws != nil:
+		e.serveWebSocket(w, r, sh, out.ws, out.sid)
+	case out.rejected:
+		w.Header().Set("Connection", "close")
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, out.reject)
+	case out.respond:
+		if c := e.opts.Cookie; c != nil && out.sid != "" {
+			w.Header().Add("Set-Cookie", sessionCookie(c, out.sid))
+		}
+		e.respond(w, out.resp)
+	case out.readBody:
+		e.readBody(w, r, sh, req.Conn, h, out.limit)
+	case wait != nil:
+		e.waitPoll(w, r, sh, req.Conn, h, wait)
+	}
+}

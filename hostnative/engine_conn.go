@@ -1,0 +1,198 @@
+package hostnative
+
+import (
+	"errors"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"github.com/siohost/siohost/core/eio"
+)
+
+// ErrClosed is returned when sending on a closed connection.
+var ErrClosed = errors.New("siohost: connection closed")
+
+// EngineConn is one Engine.IO session: a client connected through polling,
+// WebSocket, or polling upgraded to WebSocket.
+type EngineConn struct {
+	sh       *shard
+	h        eio.Handle
+	id       string
+	protocol int
+	req      *http.Request
+	onWS     atomic.Bool // the current transport is a WebSocket
+	closed   atomic.Bool
+
+	mu        sync.Mutex // guards the handlers and the mailbox
+	onMessage func(data []byte, binary bool)
+	onUpgrade func(transport string)
+	onClose   func(reason, description string)
+	mailbox   []event
+	running   bool
+}
+
+func newEngineConn(sh *shard, h eio.Handle, r *http.Request) *EngineConn {
+	c := &EngineConn{sh: sh, h: h, id: sh.core.SID(h), protocol: sh.core.Protocol(h), req: r}
+	c.onWS.Store(sh.core.TransportName(h) == "websocket")
+	return c
+}
+
+// ID returns the Engine.IO session id.
+func (c *EngineConn) ID() string { return c.id }
+
+// Protocol returns the Engine.IO protocol version of the client: 4, or 3 for
+// socket.io-client 2.x.
+func (c *EngineConn) Protocol() int { return c.protocol }
+
+// Request returns the handshake request. Its body must not be read.
+func (c *EngineConn) Request() *http.Request { return c.req }
+
+// Transport returns the name of the current transport: "polling" or
+// "websocket".
+func (c *EngineConn) Transport() string {
+	if c.onWS.Load() {
+		return "websocket"
+	}
+	return "polling"
+}
+
+// OnMessage sets the handler for messages from the client. data belongs to
+// the handler.
+func (c *EngineConn) OnMessage(fn func(data []byte, binary bool)) {
+	c.mu.Lock()
+	c.onMessage = fn
+	c.mu.Unlock()
+}
+
+// OnUpgrade sets the handler called when the connection moves to another
+// transport.
+func (c *EngineConn) OnUpgrade(fn func(transport string)) {
+	c.mu.Lock()
+	c.onUpgrade = fn
+	c.mu.Unlock()
+}
+
+// OnClose sets the handler called once when the connection closes, with the
+// reason ("transport close", "ping timeout", ...) and a description.
+func (c *EngineConn) OnClose(fn func(reason, description string)) {
+	c.mu.Lock()
+	c.onClose = fn
+	c.mu.Unlock()
+}
+
+// Send sends a message: binary when binary is set, else text (data must then
+// be valid UTF-8). data may be reused once Send returns.
+func (c *EngineConn) Send(data []byte, binary bool) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	b := c.sh.begin(0, nil)
+	ok := c.sh.core.Send(b.now, c.h, binary, data)
+	c.sh.end(b)
+	b.done()
+	if !ok {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Close closes the connection; the close handler sees "forced close".
+func (c *EngineConn) Close() {
+	b := c.sh.begin(0, nil)
+	c.sh.core.CloseSession(b.now, c.h, eio.ReasonForcedClose)
+	c.sh.end(b)
+	b.done()
+}
+
+type eventKind uint8
+
+const (
+	evOpen eventKind = iota
+	evMessage
+	evUpgrade
+	evClose
+	evConnError
+)
+
+type event struct {
+	kind   eventKind
+	binary bool
+	c      *EngineConn
+	data   []byte
+	reason string
+	desc   string
+	cerr   *ConnectionError
+}
+
+// dispatch hands an event to its connection's mailbox. Events of one
+// connection run one at a time and in order, on whichever goroutine finds
+// the mailbox idle, so no goroutine is kept per connection.
+func (ev event) dispatch(e *Engine) {
+	if ev.kind == evConnError {
+		if fn := e.onConnError.Load(); fn != nil {
+			e.safely(func() { (*fn)(ev.cerr) })
+		}
+		return
+	}
+	c := ev.c
+	c.mu.Lock()
+	c.mailbox = append(c.mailbox, ev)
+	if c.running {
+		c.mu.Unlock()
+		return
+	}
+	c.running = true
+	for len(c.mailbox) > 0 {
+		next := c.mailbox[0]
+		c.mailbox[0] = event{}
+		c.mailbox = c.mailbox[1:]
+		c.mu.Unlock()
+		c.run(e, next)
+		c.mu.Lock()
+	}
+	c.mailbox = nil
+	c.running = false
+	c.mu.Unlock()
+}
+
+func (c *EngineConn) run(e *Engine, ev event) {
+	switch ev.kind {
+	case evOpen:
+		if fn := e.onConnection.Load(); fn != nil {
+			e.safely(func() { (*fn)(c) })
+		}
+	case evMessage:
+		c.mu.Lock()
+		fn := c.onMessage
+		c.mu.Unlock()
+		if fn != nil {
+			e.safely(func() { fn(ev.data, ev.binary) })
+		}
+	case evUpgrade:
+		c.mu.Lock()
+		fn := c.onUpgrade
+		c.mu.Unlock()
+		if fn != nil {
+			e.safely(func() { fn("websocket") })
+		}
+	case evClose:
+		c.mu.Lock()
+		fn := c.onClose
+		c.onMessage, c.onUpgrade, c.onClose = nil, nil, nil
+		c.mu.Unlock()
+		if fn != nil {
+			e.safely(func() { fn(ev.reason, ev.desc) })
+		}
+	}
+}
+
+// safely runs an application handler, recovering and logging a panic.
+func (e *Engine) safely(fn func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			e.opts.Logger.Error("siohost: handler panic", "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	fn()
+}

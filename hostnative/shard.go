@@ -1,0 +1,222 @@
+package hostnative
+
+import (
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/siohost/siohost/core/eio"
+)
+
+// A shard owns one core Server and serializes calls into it. Sessions are
+// spread over several shards so that unrelated connections rarely contend;
+// a session id's first character names its shard.
+type shard struct {
+	e       *Engine
+	mu      sync.Mutex
+	core    *eio.Server
+	timer   *time.Timer
+	armed   int64                        // deadline the timer is set for, 0 when stopped
+	waiters map[uint64]chan pollResponse // parked polling GETs
+	sockets map[uint64]*wsConn           // WebSockets by conn id
+	conns   map[eio.Handle]*EngineConn   // sessions
+}
+
+type pollResponse struct {
+	status  int
+	content eio.Content
+	body    []byte
+}
+
+// batch collects, while the shard is locked, what must happen once it is
+// unlocked: socket flushes, handler events, and the answer for the request
+// that made the call.
+type batch struct {
+	sh    *shard
+	now   int64
+	conn  uint64        // the calling request, if any
+	req   *http.Request // its HTTP request
+	self  outcome
+	flush []*wsConn
+	evs   []event
+}
+
+// outcome is what the effects asked of the calling request.
+type outcome struct {
+	answered bool   // the core answered or took over the request
+	sid      string // the session the request opened, if it did
+	respond  bool
+	resp     pollResponse
+	readBody bool
+	limit    int64
+	ws       *wsConn
+	reject   string
+	rejected bool
+	cerr     *ConnectionError
+}
+
+var batchPool = sync.Pool{New: func() any { return new(batch) }}
+
+func newShard(e *Engine, cfg eio.Config) *shard {
+	sh := &shard{
+		e:       e,
+		core:    eio.NewServer(cfg),
+		waiters: make(map[uint64]chan pollResponse),
+		sockets: make(map[uint64]*wsConn),
+		conns:   make(map[eio.Handle]*EngineConn),
+	}
+	sh.timer = time.AfterFunc(time.Hour, sh.onTimer)
+	sh.timer.Stop()
+	return sh
+}
+
+// begin locks the shard for a call into the core on behalf of request conn
+// (0 when none).
+func (sh *shard) begin(conn uint64, r *http.Request) *batch {
+	b := batchPool.Get().(*batch)
+	b.sh, b.conn, b.req = sh, conn, r
+	sh.mu.Lock()
+	b.now = sh.e.now()
+	return b
+}
+
+// end applies the core's effects, re-arms the timer, unlocks, and then does
+// the I/O and runs the handlers. The caller reads b.self, then calls done.
+func (sh *shard) end(b *batch) {
+	sh.applyEffects(b)
+	sh.release(b)
+}
+
+// applyEffects carries out, under the lock, what the core asked for.
+func (sh *shard) applyEffects(b *batch) {
+	effs := sh.core.Effects()
+	for i := range effs {
+		sh.apply(b, &effs[i])
+	}
+}
+
+// release re-arms the timer, unlocks, then writes and runs handlers.
+func (sh *shard) release(b *batch) {
+	sh.rearm(b.now)
+	sh.mu.Unlock()
+	for _, wc := range b.flush {
+		wc.flush()
+	}
+	for i := range b.evs {
+		b.evs[i].dispatch(sh.e)
+	}
+}
+
+func (b *batch) done() {
+	clear(b.flush)
+	clear(b.evs)
+	*b = batch{flush: b.flush[:0], evs: b.evs[:0]}
+	batchPool.Put(b)
+}
+
+func (sh *shard) apply(b *batch, eff *eio.Effect) {
+	switch eff.Kind {
+	case eio.EffRespond:
+		resp := pollResponse{status: eff.Status, content: eff.Content, body: clone(eff.Data)}
+		if eff.Conn == b.conn {
+			b.self.answered, b.self.respond, b.self.resp = true, true, resp
+		} else if ch, ok := sh.waiters[eff.Conn]; ok {
+			delete(sh.waiters, eff.Conn)
+			ch <- resp
+		}
+	case eio.EffReadBody:
+		b.self.answered, b.self.readBody, b.self.limit = true, true, int64(eff.Status)
+	case eio.EffAccept:
+		wc := &wsConn{id: eff.Conn, h: eff.Session, sh: sh}
+		sh.sockets[eff.Conn] = wc
+		if eff.Conn == b.conn {
+			b.self.answered, b.self.ws = true, wc
+		}
+	case eio.EffReject:
+		b.self.answered, b.self.rejected, b.self.reject = true, true, eff.Text
+	case eio.EffWrite:
+		if wc := sh.sockets[eff.Conn]; wc != nil {
+			wc.enqueue(eff.Binary, eff.Prefix, eff.Data)
+			b.addFlush(wc)
+		}
+	case eio.EffCloseConn:
+		if wc := sh.sockets[eff.Conn]; wc != nil {
+			delete(sh.sockets, eff.Conn)
+			wc.enqueueClose(eff.Status)
+			b.addFlush(wc)
+		}
+	case eio.EffOpen:
+		c := newEngineConn(sh, eff.Session, b.req)
+		sh.conns[eff.Session] = c
+		if eff.Conn == b.conn {
+			b.self.sid = c.id
+		}
+		b.evs = append(b.evs, event{kind: evOpen, c: c})
+	case eio.EffMessage:
+		if c := sh.conns[eff.Session]; c != nil {
+			b.evs = append(b.evs, event{kind: evMessage, c: c, binary: eff.Binary, data: eff.Data})
+		}
+	case eio.EffUpgrade:
+		if c := sh.conns[eff.Session]; c != nil {
+			c.onWS.Store(true)
+			b.evs = append(b.evs, event{kind: evUpgrade, c: c})
+		}
+	case eio.EffClose:
+		if c := sh.conns[eff.Session]; c != nil {
+			delete(sh.conns, eff.Session)
+			c.closed.Store(true)
+			b.evs = append(b.evs, event{kind: evClose, c: c, reason: eff.Text, desc: eff.Desc})
+		}
+	case eio.EffError:
+		ce := &ConnectionError{Request: b.req, Code: eff.Status, Message: eff.Text}
+		if len(eff.Data) > 0 {
+			_ = json.Unmarshal(eff.Data, &ce.Context)
+		}
+		if eff.Conn == b.conn {
+			b.self.cerr = ce
+		}
+		b.evs = append(b.evs, event{kind: evConnError, cerr: ce})
+	}
+}
+
+func (b *batch) addFlush(wc *wsConn) {
+	for _, w := range b.flush {
+		if w == wc {
+			return
+		}
+	}
+	b.flush = append(b.flush, wc)
+}
+
+// rearm points the shard's timer at the core's next deadline.
+func (sh *shard) rearm(now int64) {
+	d, ok := sh.core.NextDeadline()
+	if !ok {
+		if sh.armed != 0 {
+			sh.timer.Stop()
+			sh.armed = 0
+		}
+		return
+	}
+	if d == sh.armed {
+		return
+	}
+	sh.armed = d
+	sh.timer.Reset(time.Duration(max(d-now, 0)) * time.Millisecond)
+}
+
+func (sh *shard) onTimer() {
+	b := sh.begin(0, nil)
+	sh.armed = 0
+	sh.core.Tick(b.now)
+	sh.end(b)
+	b.done()
+}
+
+func clone(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}

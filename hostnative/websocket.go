@@ -1,0 +1,330 @@
+package hostnative
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/siohost/siohost/core/eio"
+)
+
+// wsConn is one WebSocket of a session. Frames produced by the core are
+// queued under the shard lock (which fixes their order) and written after it
+// is released by whichever goroutine flushes first. A single goroutine reads;
+// nothing else runs for the connection, and no buffer is held while idle.
+type wsConn struct {
+	id uint64
+	h  eio.Handle
+	sh *shard
+
+	mu      sync.Mutex // guards the fields below
+	nc      net.Conn   // nil until the upgrade completes
+	out     []*[]byte  // frames waiting to be written
+	closing bool       // a close frame is to be sent after out
+	code    int        // its close code, 0 for none
+	done    bool       // the close frame was sent or the conn failed
+
+	wmu sync.Mutex // one writer at a time
+
+	rd  io.Reader // the reading side; only the reader goroutine uses it
+	hdr [ws.MaxHeaderSize - 2]byte
+}
+
+const maxPooledFrame = 64 << 10
+
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func getFrame(n int) *[]byte {
+	p := framePool.Get().(*[]byte)
+	if cap(*p) < n {
+		*p = make([]byte, 0, n)
+	}
+	*p = (*p)[:0]
+	return p
+}
+
+func putFrame(p *[]byte) {
+	if cap(*p) <= maxPooledFrame {
+		framePool.Put(p)
+	}
+}
+
+// enqueue copies one data frame into a pooled buffer: the only allocation an
+// outbound frame may cost, and only when the pool is empty.
+func (c *wsConn) enqueue(binaryFrame bool, prefix, data []byte) {
+	op := byte(ws.OpText)
+	if binaryFrame {
+		op = byte(ws.OpBinary)
+	}
+	n := len(prefix) + len(data)
+	p := getFrame(n + 10)
+	*p = appendFrameHeader(*p, op, n)
+	*p = append(*p, prefix...)
+	*p = append(*p, data...)
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		putFrame(p)
+		return
+	}
+	c.out = append(c.out, p)
+	c.mu.Unlock()
+}
+
+func (c *wsConn) enqueueControl(op ws.OpCode, payload []byte) {
+	p := getFrame(len(payload) + 2)
+	*p = appendFrameHeader(*p, byte(op), len(payload))
+	*p = append(*p, payload...)
+	c.mu.Lock()
+	c.out = append(c.out, p)
+	c.mu.Unlock()
+}
+
+// enqueueClose schedules a close frame after the queued frames, then the
+// end of the connection.
+func (c *wsConn) enqueueClose(code int) {
+	c.mu.Lock()
+	if !c.closing {
+		c.closing, c.code = true, code
+	}
+	c.mu.Unlock()
+}
+
+func appendFrameHeader(b []byte, op byte, n int) []byte {
+	b = append(b, 0x80|op)
+	switch {
+	case n < 126:
+		return append(b, byte(n))
+	case n <= 0xFFFF:
+		return append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127)
+		return binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+}
+
+// flush writes every queued frame, and the close frame if one is due.
+func (c *wsConn) flush() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	for {
+		c.mu.Lock()
+		if c.nc == nil || c.done {
+			c.mu.Unlock()
+			return
+		}
+		frames := c.out
+		c.out = nil
+		closing := c.closing && len(frames) == 0
+		if closing {
+			c.done = true
+		}
+		nc, code := c.nc, c.code
+		c.mu.Unlock()
+		if closing {
+			c.writeClose(nc, code)
+			return
+		}
+		if len(frames) == 0 {
+			return
+		}
+		if err := c.write(nc, frames); err != nil {
+			c.fail()
+			return
+		}
+	}
+}
+
+func (c *wsConn) write(nc net.Conn, frames []*[]byte) error {
+	_ = nc.SetWriteDeadline(time.Now().Add(c.sh.e.opts.WriteTimeout))
+	var err error
+	if len(frames) == 1 {
+		_, err = nc.Write(*frames[0])
+	} else {
+		bufs := make(net.Buffers, len(frames))
+		for i, f := range frames {
+			bufs[i] = *f
+		}
+		_, err = bufs.WriteTo(nc)
+	}
+	for _, f := range frames {
+		putFrame(f)
+	}
+	return err
+}
+
+// writeClose sends a close frame and half-closes the connection; the reader
+// then sees the client's close or EOF and releases the socket.
+func (c *wsConn) writeClose(nc net.Conn, code int) {
+	var payload []byte
+	if code != 0 {
+		payload = binary.BigEndian.AppendUint16(nil, uint16(code))
+	}
+	frame := appendFrameHeader(make([]byte, 0, 4), byte(ws.OpClose), len(payload))
+	frame = append(frame, payload...)
+	_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = nc.Write(frame)
+	if tc, ok := nc.(interface{ CloseWrite() error }); ok {
+		_ = tc.CloseWrite()
+		_ = nc.SetReadDeadline(time.Now().Add(2 * time.Second))
+		return
+	}
+	_ = nc.Close()
+}
+
+// fail drops a connection whose writes failed; the reader reports it.
+func (c *wsConn) fail() {
+	c.mu.Lock()
+	c.done = true
+	for _, f := range c.out {
+		putFrame(f)
+	}
+	c.out = nil
+	nc := c.nc
+	c.mu.Unlock()
+	_ = nc.Close()
+}
+
+// attach binds the upgraded network connection, flushes what was queued
+// before it existed, and starts the reader.
+func (c *wsConn) attach(nc net.Conn, br *bufio.Reader) {
+	c.rd = nc
+	if n := br.Buffered(); n > 0 {
+		// Frames the client sent right behind its handshake sit in net/http's
+		// buffer; take them out so that buffer can be dropped.
+		pre, _ := br.Peek(n)
+		c.rd = io.MultiReader(&prefixReader{b: append([]byte(nil), pre...)}, nc)
+	}
+	c.mu.Lock()
+	c.nc = nc
+	c.mu.Unlock()
+	c.flush()
+	go c.readLoop()
+}
+
+type prefixReader struct{ b []byte }
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	if len(p.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, p.b)
+	p.b = p.b[n:]
+	return n, nil
+}
+
+var errProtocol = errors.New("websocket protocol error")
+
+// readLoop reads frames until the connection ends, then tells the core.
+func (c *wsConn) readLoop() {
+	errored := c.read()
+	c.mu.Lock()
+	nc := c.nc
+	c.done = true
+	for _, f := range c.out {
+		putFrame(f)
+	}
+	c.out = nil
+	c.mu.Unlock()
+	_ = nc.Close()
+	b := c.sh.begin(0, nil)
+	delete(c.sh.sockets, c.id)
+	c.sh.core.ConnClosed(b.now, c.id, c.h, errored)
+	c.sh.end(b)
+	b.done()
+}
+
+// read runs the frame loop; it returns whether the connection failed rather
+// than closed.
+func (c *wsConn) read() (errored bool) {
+	maxPayload := c.sh.e.opts.MaxHTTPBufferSize
+	var msg []byte // a fragmented message being assembled
+	var msgBinary bool
+	for {
+		h, err := ws.ReadHeaderBuffer(c.rd, c.hdr[:])
+		if err != nil {
+			return errors.Is(err, ws.ErrHeaderLengthMSB) || errors.Is(err, ws.ErrHeaderLengthUnexpected)
+		}
+		if !h.Masked || h.Rsv != 0 {
+			c.closeWith(ws.StatusProtocolError)
+			return true
+		}
+		if h.OpCode.IsControl() {
+			if h.Length > 125 || !h.Fin {
+				c.closeWith(ws.StatusProtocolError)
+				return true
+			}
+			var buf [125]byte
+			p := buf[:h.Length]
+			if _, err := io.ReadFull(c.rd, p); err != nil {
+				return false
+			}
+			ws.Cipher(p, h.Mask, 0)
+			switch h.OpCode {
+			case ws.OpPing:
+				c.enqueueControl(ws.OpPong, p)
+				c.flush()
+			case ws.OpClose:
+				c.enqueueClose(closeCodeOf(p))
+				c.flush()
+				return false
+			}
+			continue
+		}
+		if int64(len(msg))+h.Length > maxPayload {
+			c.closeWith(ws.StatusMessageTooBig)
+			return true
+		}
+		p := make([]byte, h.Length)
+		if _, err := io.ReadFull(c.rd, p); err != nil {
+			return false
+		}
+		ws.Cipher(p, h.Mask, 0)
+		switch {
+		case h.OpCode == ws.OpContinuation && msg == nil:
+			c.closeWith(ws.StatusProtocolError)
+			return true
+		case h.OpCode == ws.OpContinuation:
+			msg = append(msg, p...)
+			p = msg
+		case msg != nil:
+			c.closeWith(ws.StatusProtocolError)
+			return true
+		default:
+			msgBinary = h.OpCode == ws.OpBinary
+		}
+		if !h.Fin {
+			if msg == nil {
+				msg = p
+			}
+			continue
+		}
+		msg = nil
+		b := c.sh.begin(0, nil)
+		c.sh.core.Frame(b.now, c.id, c.h, msgBinary, p)
+		c.sh.end(b)
+		b.done()
+	}
+}
+
+func (c *wsConn) closeWith(code ws.StatusCode) {
+	c.enqueueClose(int(code))
+	c.flush()
+}
+
+func closeCodeOf(p []byte) int {
+	if len(p) < 2 {
+		return 0
+	}
+	code := int(binary.BigEndian.Uint16(p))
+	if code == 1005 || code == 1006 || code == 1015 {
+		return 0
+	}
+	return code
+}
