@@ -3,7 +3,11 @@ module github.com/siohost/siohost
 go 1.26
 
 require (
+	github.com/gobwas/ws v1.5.0
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
 	github.com/gobwas/httphead v0.1.0 // indirect
-	github.com/gobwas/ws v1.5.0 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )

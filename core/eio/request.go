@@ -33,7 +33,8 @@ const (
 
 // begin resets the scratch space once the host has taken the previous
 // effects.
-func (s *Server) begin() {
+func (s *Server) begin(now int64) {
+	s.now = now
 	if len(s.effects) == 0 {
 		s.scratch = s.scratch[:0]
 	}
@@ -43,7 +44,7 @@ func (s *Server) begin() {
 // GET or POST, or a WebSocket upgrade. It returns the session the request
 // belongs to, or 0 when it was refused.
 func (s *Server) Request(now int64, r *Request) Handle {
-	s.begin()
+	s.begin(now)
 	var tr Transports
 	switch r.Transport {
 	case "polling":
@@ -60,8 +61,14 @@ func (s *Server) Request(now int64, r *Request) Handle {
 	if r.SID == "" {
 		return s.handshake(now, r, tr)
 	}
-	ss := s.get(s.bySID[r.SID])
-	if ss == nil || !s.expire(ss, now) {
+	ss := s.slot(s.bySID[r.SID])
+	if ss != nil && ss.state == stateLinger && now < ss.lingerBy && r.Method == "GET" && !r.Upgrade && tr == TransportPolling {
+		// The GET the client had in flight when it closed the session.
+		s.respondPacket(ss, r.Conn, Noop)
+		s.release(ss)
+		return 0
+	}
+	if ss == nil || ss.state != stateOpen || !s.expire(ss, now) {
 		return s.fail(r, CodeUnknownSID, "", ctx1("sid", r.SID))
 	}
 	if r.Upgrade {
@@ -166,7 +173,7 @@ func (s *Server) probe(now int64, r *Request, ss *session) Handle {
 
 // Body hands the server the body of the POST request conn of session h.
 func (s *Server) Body(now int64, conn uint64, h Handle, body []byte, st BodyStatus) {
-	s.begin()
+	s.begin(now)
 	ss := s.get(h)
 	if ss == nil || ss.postConn != conn {
 		s.respondEmpty(conn, 400)

@@ -67,6 +67,7 @@ type Server struct {
 	timers   timerHeap
 	effects  []Effect
 	scratch  []byte
+	now      int64 // the time of the call in progress
 	open     int
 	openJSON []byte // the handshake JSON after the sid, precomputed
 }
@@ -119,13 +120,22 @@ func (s *Server) TransportName(h Handle) string {
 	return "polling"
 }
 
+// get returns the open session h, or nil.
 func (s *Server) get(h Handle) *session {
+	if ss := s.slot(h); ss != nil && ss.state == stateOpen {
+		return ss
+	}
+	return nil
+}
+
+// slot returns session h if it is open or lingering, or nil.
+func (s *Server) slot(h Handle) *session {
 	i := h.index()
 	if i == 0 || int(i) >= len(s.sessions) {
 		return nil
 	}
 	ss := &s.sessions[i]
-	if ss.handle != h || ss.state != stateOpen {
+	if ss.handle != h || ss.state == stateClosed {
 		return nil
 	}
 	return ss
@@ -164,12 +174,12 @@ func (s *Server) newSession(proto uint8) *session {
 	return ss
 }
 
+// release frees the slot and the id of a closed session.
 func (s *Server) release(ss *session) {
 	delete(s.bySID, ss.id)
 	ss.state = stateClosed
 	ss.queue, ss.arena = nil, nil
 	s.free = append(s.free, ss.handle.index())
-	s.open--
 }
 
 func (s *Server) newID() string {
@@ -188,7 +198,7 @@ func (s *Server) newID() string {
 func (s *Server) NextDeadline() (int64, bool) {
 	for len(s.timers) > 0 {
 		t := s.timers[0]
-		if ss := s.get(t.h); ss != nil && ss.deadline() == t.at {
+		if ss := s.slot(t.h); ss != nil && ss.deadline() == t.at {
 			return t.at, true
 		}
 		heap.Pop(&s.timers)
@@ -198,9 +208,10 @@ func (s *Server) NextDeadline() (int64, bool) {
 
 // Tick runs every timer due at now: pings, ping timeouts, upgrade timeouts.
 func (s *Server) Tick(now int64) {
+	s.begin(now)
 	for len(s.timers) > 0 && s.timers[0].at <= now {
 		t := heap.Pop(&s.timers).(timer)
-		if ss := s.get(t.h); ss != nil && ss.deadline() == t.at {
+		if ss := s.slot(t.h); ss != nil && ss.deadline() == t.at {
 			s.runTimers(ss, now)
 		}
 	}

@@ -5,7 +5,14 @@ type sessionState uint8
 const (
 	stateClosed sessionState = iota
 	stateOpen
+	// stateLinger: closed by the client while no GET was pending. Its id is
+	// kept a moment so that a GET the client sent just before closing is
+	// answered with a noop rather than an error.
+	stateLinger
 )
+
+// lingerTime is how long a lingering session keeps its id, in milliseconds.
+const lingerTime = 1000
 
 type probeState uint8
 
@@ -35,6 +42,7 @@ type session struct {
 	pingAt    int64 // v4: when to send the next ping
 	pongBy    int64 // v4: pong deadline; v3: next ping deadline
 	upgradeBy int64 // deadline of the upgrade in progress
+	lingerBy  int64 // end of the linger of a closed session
 	scheduled int64 // deadline last pushed to the timer heap
 
 	queue []queued // packets waiting for a GET or for the upgrade to finish
@@ -53,7 +61,7 @@ const arenaKeep = 1024
 
 func (ss *session) deadline() int64 {
 	d := ss.pingAt
-	for _, t := range [2]int64{ss.pongBy, ss.upgradeBy} {
+	for _, t := range [3]int64{ss.pongBy, ss.upgradeBy, ss.lingerBy} {
 		if t != 0 && (d == 0 || t < d) {
 			d = t
 		}
@@ -62,6 +70,12 @@ func (ss *session) deadline() int64 {
 }
 
 func (s *Server) runTimers(ss *session, now int64) {
+	if ss.state == stateLinger {
+		if now >= ss.lingerBy {
+			s.release(ss)
+		}
+		return
+	}
 	if ss.pongBy != 0 && now >= ss.pongBy {
 		s.closeSession(ss, ReasonPingTimeout, "", false)
 		return
@@ -94,7 +108,13 @@ func (s *Server) startHeartbeat(ss *session, now int64) {
 // expire applies timers that are due before an input is processed, so an
 // input that arrives after a deadline never revives a dead session.
 func (s *Server) expire(ss *session, now int64) bool {
-	if d := ss.deadline(); d != 0 && now >= d {
+	// Loop: a ping that was due arms a pong deadline that may be due too.
+	// Each round closes the session or clears a deadline that was due, so
+	// this ends after at most a few rounds.
+	for ss.state == stateOpen {
+		if d := ss.deadline(); d == 0 || now < d {
+			break
+		}
 		s.runTimers(ss, now)
 	}
 	return ss.state == stateOpen
@@ -216,6 +236,7 @@ func (s *Server) respondPacket(ss *session, conn uint64, t PacketType) {
 // client itself asked to close, else a close packet), WebSockets are closed,
 // and the application is told why.
 func (s *Server) closeSession(ss *session, reason, desc string, byClient bool) {
+	linger := byClient && ss.getConn == 0 && ss.ws == 0
 	if ss.getConn != 0 {
 		t := Close
 		if byClient {
@@ -231,7 +252,13 @@ func (s *Server) closeSession(ss *session, reason, desc string, byClient bool) {
 		s.emit(Effect{Kind: EffCloseConn, Conn: ss.ws, Session: ss.handle})
 	}
 	s.emit(Effect{Kind: EffClose, Session: ss.handle, Text: reason, Desc: desc})
-	s.release(ss)
+	s.open--
+	if !linger {
+		s.release(ss)
+		return
+	}
+	*ss = session{handle: ss.handle, id: ss.id, proto: ss.proto, state: stateLinger, lingerBy: s.now + lingerTime}
+	s.schedule(ss)
 }
 
 // abortUpgrade closes the WebSocket being probed; the session stays on
@@ -244,6 +271,9 @@ func (s *Server) abortUpgrade(ss *session) {
 	if ss.getConn != 0 && len(ss.queue) > 0 {
 		s.flushPoll(ss)
 	}
+	// The upgrade deadline may have been the only one in the timer heap:
+	// push the heartbeat deadline that now comes first.
+	s.schedule(ss)
 }
 
 // finishUpgrade switches the session to the probed WebSocket and flushes

@@ -4,7 +4,7 @@ package eio
 // data is not retained beyond the call, except as the Data of an EffMessage,
 // which aliases it.
 func (s *Server) Frame(now int64, conn uint64, h Handle, binary bool, data []byte) {
-	s.begin()
+	s.begin(now)
 	ss := s.get(h)
 	if ss == nil || !s.expire(ss, now) {
 		return
@@ -61,7 +61,7 @@ var probeData = []byte("probe")
 // still waiting for its answer) of session h went away. errored says whether
 // it failed (protocol error, message too large) rather than closed.
 func (s *Server) ConnClosed(now int64, conn uint64, h Handle, errored bool) {
-	s.begin()
+	s.begin(now)
 	ss := s.get(h)
 	if ss == nil || !s.expire(ss, now) {
 		return
@@ -87,11 +87,11 @@ func (s *Server) ConnClosed(now int64, conn uint64, h Handle, errored bool) {
 }
 
 // Send sends a message to session h: text unless binary is set. It reports
-// whether the session was open. data is copied or written before Send
-// returns... through the effects: a host must copy Write data before its next
-// call into the server.
+// whether the session was open. The core copies data it buffers; an EffWrite
+// refers to data itself, so the caller keeps it intact until it has taken
+// the effects.
 func (s *Server) Send(now int64, h Handle, binary bool, data []byte) bool {
-	s.begin()
+	s.begin(now)
 	ss := s.get(h)
 	if ss == nil || !s.expire(ss, now) {
 		return false
@@ -103,7 +103,7 @@ func (s *Server) Send(now int64, h Handle, binary bool, data []byte) bool {
 // CloseSession closes session h with the given reason ("forced close" when
 // empty).
 func (s *Server) CloseSession(now int64, h Handle, reason string) {
-	s.begin()
+	s.begin(now)
 	if ss := s.get(h); ss != nil {
 		if reason == "" {
 			reason = ReasonForcedClose
@@ -114,7 +114,7 @@ func (s *Server) CloseSession(now int64, h Handle, reason string) {
 
 // CloseAll closes every session with the given reason.
 func (s *Server) CloseAll(now int64, reason string) {
-	s.begin()
+	s.begin(now)
 	for i := range s.sessions {
 		if ss := &s.sessions[i]; ss.state == stateOpen {
 			s.closeSession(ss, reason, "", false)
