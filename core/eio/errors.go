@@ -10,10 +10,10 @@ import (
 // a JSON body with status 400 (403 for Forbidden), or a raw 400 text when
 // the request was a WebSocket upgrade.
 func (s *Server) fail(r *Request, code int, message string, context []byte) Handle {
+	s.emit(Effect{Kind: EffError, Conn: r.Conn, Status: code, Text: CodeMessage(code), Data: context})
 	if message == "" {
 		message = CodeMessage(code)
 	}
-	s.emit(Effect{Kind: EffError, Conn: r.Conn, Status: code, Text: message, Data: context})
 	if r.Upgrade {
 		s.emit(Effect{Kind: EffReject, Conn: r.Conn, Status: 400, Text: message})
 		return 0

@@ -17,18 +17,35 @@ func NextV4(body []byte) (p Packet, rest []byte, err error) {
 	if i := bytes.IndexByte(body, recordSeparator); i >= 0 {
 		rec, rest = body[:i], body[i+1:]
 	}
-	if len(rec) > 0 && rec[0] == 'b' {
-		data, err := decodeBase64(rec[1:])
-		if err != nil {
-			return Packet{}, nil, err
-		}
-		return Packet{Type: Message, Binary: true, Data: data}, rest, nil
-	}
-	p, err = DecodeText(rec)
+	p, err = DecodeV4Record(rec)
 	if err != nil {
 		return Packet{}, nil, err
 	}
 	return p, rest, nil
+}
+
+// DecodeV4Record decodes one v4 packet in text form: a type digit and its
+// data, or "b"+base64 for a binary message. The latter is how polling
+// payloads carry binary, and how clients with forceBase64 send it over
+// WebSocket text frames.
+func DecodeV4Record(rec []byte) (Packet, error) {
+	if len(rec) > 0 && rec[0] == 'b' {
+		data, err := decodeBase64(rec[1:])
+		if err != nil {
+			return Packet{}, err
+		}
+		return Packet{Type: Message, Binary: true, Data: data}, nil
+	}
+	return DecodeText(rec)
+}
+
+// DecodeV3Record decodes one v3 packet in text form: a type digit and its
+// data, or "b<type>"+base64 for a binary packet.
+func DecodeV3Record(rec []byte) (Packet, error) {
+	if len(rec) == 0 {
+		return Packet{}, ErrEmptyPacket
+	}
+	return decodeV3Record(rec)
 }
 
 // AppendV4 appends one packet to a v4 polling payload, adding the separator

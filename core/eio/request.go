@@ -63,9 +63,7 @@ func (s *Server) Request(now int64, r *Request) Handle {
 	}
 	ss := s.slot(s.bySID[r.SID])
 	if ss != nil && ss.state == stateLinger && now < ss.lingerBy && r.Method == "GET" && !r.Upgrade && tr == TransportPolling {
-		// The GET the client had in flight when it closed the session.
-		s.respondPacket(ss, r.Conn, Noop)
-		s.release(ss)
+		s.lingerPoll(ss, r.Conn)
 		return 0
 	}
 	if ss == nil || ss.state != stateOpen || !s.expire(ss, now) {
@@ -81,7 +79,7 @@ func (s *Server) Request(now int64, r *Request) Handle {
 	case "GET":
 		switch {
 		case ss.getConn != 0:
-			s.closeSession(ss, ReasonTransportError, "overlap from client", false)
+			s.closeSession(ss, ReasonTransportError, "overlap from client", closeByServer)
 			s.respondEmpty(r.Conn, 400)
 			return 0
 		case ss.probe == probeAnswered:
@@ -94,7 +92,7 @@ func (s *Server) Request(now int64, r *Request) Handle {
 		}
 	case "POST":
 		if ss.postConn != 0 || (ss.proto == 4 && r.Binary) {
-			s.closeSession(ss, ReasonTransportError, "invalid data request", false)
+			s.closeSession(ss, ReasonTransportError, "invalid data request", closeByServer)
 			s.respondEmpty(r.Conn, 400)
 			return 0
 		}
@@ -102,7 +100,7 @@ func (s *Server) Request(now int64, r *Request) Handle {
 		ss.postBinary = r.Binary
 		s.emit(Effect{Kind: EffReadBody, Conn: r.Conn, Session: ss.handle, Status: int(s.cfg.MaxPayload), Binary: r.Binary})
 	default:
-		s.closeSession(ss, ReasonTransportError, "invalid method", false)
+		s.closeSession(ss, ReasonTransportError, "invalid method", closeByServer)
 		s.respondEmpty(r.Conn, 500)
 		return 0
 	}
@@ -186,15 +184,15 @@ func (s *Server) Body(now int64, conn uint64, h Handle, body []byte, st BodyStat
 	}
 	switch st {
 	case BodyTooLarge:
-		s.closeSession(ss, ReasonTransportError, "payload too large", false)
+		s.closeSession(ss, ReasonTransportError, "payload too large", closeByServer)
 		s.respondEmpty(conn, 413)
 		return
 	case BodyTimeout:
-		s.closeSession(ss, ReasonTransportError, "data request timeout", false)
+		s.closeSession(ss, ReasonTransportError, "data request timeout", closeByServer)
 		s.respondEmpty(conn, 408)
 		return
 	case BodyAborted:
-		s.closeSession(ss, ReasonTransportError, "data request connection closed prematurely", false)
+		s.closeSession(ss, ReasonTransportError, "data request connection closed prematurely", closeByServer)
 		return
 	}
 	s.decodePayload(ss, body, now)
@@ -204,17 +202,24 @@ func (s *Server) Body(now int64, conn uint64, h Handle, body []byte, st BodyStat
 }
 
 func (s *Server) decodePayload(ss *session, body []byte, now int64) {
-	if len(body) == 0 && ss.proto == 4 {
-		s.closeSession(ss, ReasonParseError, ErrEmptyPacket.Error(), false)
+	binary := ss.postBinary
+	if len(body) == 0 && !binary {
+		s.closeSession(ss, ReasonParseError, ErrEmptyPacket.Error(), closeByServer)
 		return
 	}
-	binary := ss.postBinary
-	for len(body) > 0 && ss.state == stateOpen {
+	// A v4 payload ends when NextV4 returns a nil rest: an empty rest after
+	// a trailing separator is an empty record, which is an error.
+	for ss.state == stateOpen {
 		var p Packet
 		var err error
 		switch {
 		case ss.proto == 4:
+			if body == nil {
+				return
+			}
 			p, body, err = NextV4(body)
+		case len(body) == 0:
+			return
 		case binary:
 			p, body, err = NextV3Binary(body)
 		default:
@@ -225,7 +230,7 @@ func (s *Server) decodePayload(ss *session, body []byte, now int64) {
 			}
 		}
 		if err != nil {
-			s.closeSession(ss, ReasonParseError, err.Error(), false)
+			s.closeSession(ss, ReasonParseError, err.Error(), closeByServer)
 			return
 		}
 		s.onPacket(ss, p, now)

@@ -218,12 +218,28 @@ func (s *Server) Tick(now int64) {
 }
 
 // schedule records ss's current deadline in the heap. Entries made stale by
-// a later change are skipped when they surface.
+// a later change are skipped when they surface; when they outnumber the live
+// ones, the heap is rebuilt, so a client that pings in a loop cannot grow it.
 func (s *Server) schedule(ss *session) {
 	if at := ss.deadline(); at != 0 && at != ss.scheduled {
 		ss.scheduled = at
 		heap.Push(&s.timers, timer{at: at, h: ss.handle})
+		if len(s.timers) > 64+2*len(s.sessions) {
+			s.compactTimers()
+		}
 	}
+}
+
+// compactTimers rebuilds the heap with one entry per pending deadline.
+func (s *Server) compactTimers() {
+	s.timers = s.timers[:0]
+	for i := range s.sessions {
+		ss := &s.sessions[i]
+		if ss.state != stateClosed && ss.scheduled != 0 && ss.deadline() == ss.scheduled {
+			s.timers = append(s.timers, timer{at: ss.scheduled, h: ss.handle})
+		}
+	}
+	heap.Init(&s.timers)
 }
 
 type timer struct {

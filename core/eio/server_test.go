@@ -423,3 +423,53 @@ func TestEffectsDataValidUntilNextCall(t *testing.T) {
 	require.Equal(t, EffRespond, effects[2].Kind)
 	require.Contains(t, string(effects[2].Data), `"upgrades":["websocket"]`)
 }
+
+// A v3 client that pings in a tight loop moves its deadline on every ping;
+// the timer heap must stay bounded and the deadline exact.
+func TestPingFloodKeepsTimerHeapBounded(t *testing.T) {
+	cfg := DefaultConfig(counterRandom())
+	cfg.PingInterval, cfg.PingTimeout, cfg.AllowEIO3 = 300, 200, true
+	s := NewServer(cfg)
+	h := s.Request(0, &Request{Conn: 1, Method: "GET", EIO: "3", Transport: "websocket", Upgrade: true})
+	require.NotZero(t, h)
+	s.Effects()
+	for i := int64(1); i <= 10000; i++ {
+		s.Frame(i, 1, h, false, []byte("2"))
+		require.Equal(t, []EffectKind{EffWrite}, kinds(s.Effects()))
+		require.LessOrEqual(t, len(s.timers), 64+2*len(s.sessions))
+	}
+	d, ok := s.NextDeadline()
+	require.True(t, ok)
+	require.Equal(t, int64(10000+500), d)
+}
+
+// A session closed by the application with packets still queued and no GET
+// pending hands them to the client's next GET, followed by a close packet;
+// one closed by a timeout drops them.
+func TestApplicationCloseDrainsQueue(t *testing.T) {
+	s := testServer()
+	h := openPolling(t, s, 0, 1)
+	require.True(t, s.Send(1, h, false, []byte("bye")))
+	s.CloseSession(2, h, "")
+	require.Equal(t, []EffectKind{EffClose}, kinds(s.Effects()))
+	require.Equal(t, 0, s.Len())
+	sid := s.sessions[h.index()].id
+	require.Zero(t, s.Request(3, &Request{Conn: 2, Method: "GET", EIO: "4", Transport: "polling", SID: sid}))
+	effects := s.Effects()
+	require.Len(t, effects, 1)
+	require.Equal(t, "4bye\x1e1", string(effects[0].Data))
+	_, ok := s.NextDeadline()
+	require.False(t, ok, "the drained session is gone")
+	require.Zero(t, s.Request(4, &Request{Conn: 3, Method: "GET", EIO: "4", Transport: "polling", SID: sid}))
+	require.Equal(t, 400, s.Effects()[1].Status)
+
+	// A timeout drops what was queued: the ping due at 300 never reaches
+	// the client, whose next GET is refused.
+	h = openPolling(t, s, 1000, 4)
+	sid = s.sessions[h.index()].id
+	s.Tick(1300)
+	s.Tick(1500)
+	require.Equal(t, []EffectKind{EffClose}, kinds(s.Effects()))
+	require.Zero(t, s.Request(1501, &Request{Conn: 5, Method: "GET", EIO: "4", Transport: "polling", SID: sid}))
+	require.Equal(t, 400, s.Effects()[1].Status)
+}

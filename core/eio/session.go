@@ -77,7 +77,7 @@ func (s *Server) runTimers(ss *session, now int64) {
 		return
 	}
 	if ss.pongBy != 0 && now >= ss.pongBy {
-		s.closeSession(ss, ReasonPingTimeout, "", false)
+		s.closeSession(ss, ReasonPingTimeout, "", closeByServer)
 		return
 	}
 	if ss.upgradeBy != 0 && now >= ss.upgradeBy {
@@ -133,7 +133,7 @@ func (s *Server) onPacket(ss *session, p Packet, now int64) {
 	switch p.Type {
 	case Ping:
 		if ss.proto == 4 {
-			s.closeSession(ss, ReasonTransportError, "invalid heartbeat direction", false)
+			s.closeSession(ss, ReasonTransportError, "invalid heartbeat direction", closeByServer)
 			return
 		}
 		s.send(ss, Pong, false, nil)
@@ -141,7 +141,7 @@ func (s *Server) onPacket(ss *session, p Packet, now int64) {
 		s.schedule(ss)
 	case Pong:
 		if ss.proto == 3 {
-			s.closeSession(ss, ReasonTransportError, "invalid heartbeat direction", false)
+			s.closeSession(ss, ReasonTransportError, "invalid heartbeat direction", closeByServer)
 			return
 		}
 		ss.pongBy = 0
@@ -150,7 +150,7 @@ func (s *Server) onPacket(ss *session, p Packet, now int64) {
 	case Message:
 		s.emit(Effect{Kind: EffMessage, Session: ss.handle, Binary: p.Binary, Data: p.Data})
 	case Close:
-		s.closeSession(ss, ReasonTransportClose, "", true)
+		s.closeSession(ss, ReasonTransportClose, "", closeByClient)
 	}
 }
 
@@ -232,17 +232,37 @@ func (s *Server) respondPacket(ss *session, conn uint64, t PacketType) {
 	s.emit(Effect{Kind: EffRespond, Conn: conn, Session: ss.handle, Status: 200, Content: ContentText, Data: s.scratch[start:]})
 }
 
+type closeHow uint8
+
+const (
+	closeByServer closeHow = iota // an error or a timeout
+	closeByClient                 // the client sent a close packet
+	closeDrain                    // the application closed it: queued packets are still delivered
+)
+
 // closeSession ends a session: the pending GET is answered (noop when the
-// client itself asked to close, else a close packet), WebSockets are closed,
-// and the application is told why.
-func (s *Server) closeSession(ss *session, reason, desc string, byClient bool) {
-	linger := byClient && ss.getConn == 0 && ss.ws == 0
+// client itself asked to close, else what was queued and a close packet),
+// WebSockets are closed, and the application is told why.
+//
+// A polling session with no GET pending lingers instead of vanishing: when
+// the client closed it, the GET it may have had in flight gets a noop; when
+// the server closed it with packets still queued, the client's next GET
+// gets them, then the close packet, as the reference drains its buffer
+// before closing.
+func (s *Server) closeSession(ss *session, reason, desc string, how closeHow) {
+	byClient := how == closeByClient
+	polling := ss.ws == 0 && ss.getConn == 0
+	if how == closeByServer {
+		// Only an application's close drains the queue; the reference drops
+		// it on errors and timeouts.
+		ss.queue, ss.arena = ss.queue[:0], ss.arena[:0]
+	}
 	if ss.getConn != 0 {
-		t := Close
 		if byClient {
-			t = Noop
+			s.respondPacket(ss, ss.getConn, Noop)
+		} else {
+			s.flushClose(ss, ss.getConn)
 		}
-		s.respondPacket(ss, ss.getConn, t)
 		ss.getConn = 0
 	}
 	if ss.probeWS != 0 {
@@ -253,12 +273,36 @@ func (s *Server) closeSession(ss *session, reason, desc string, byClient bool) {
 	}
 	s.emit(Effect{Kind: EffClose, Session: ss.handle, Text: reason, Desc: desc})
 	s.open--
-	if !linger {
+	switch {
+	case polling && byClient:
+		*ss = session{handle: ss.handle, id: ss.id, proto: ss.proto, b64: ss.b64, state: stateLinger,
+			lingerBy: s.now + lingerTime}
+	case polling && len(ss.queue) > 0:
+		*ss = session{handle: ss.handle, id: ss.id, proto: ss.proto, b64: ss.b64, state: stateLinger,
+			lingerBy: s.now + s.cfg.PingTimeout, queue: ss.queue, arena: ss.arena}
+	default:
 		s.release(ss)
 		return
 	}
-	*ss = session{handle: ss.handle, id: ss.id, proto: ss.proto, state: stateLinger, lingerBy: s.now + lingerTime}
 	s.schedule(ss)
+}
+
+// flushClose answers polling request conn with the queued packets followed
+// by a close packet.
+func (s *Server) flushClose(ss *session, conn uint64) {
+	ss.queue = append(ss.queue, queued{t: Close})
+	ss.getConn = conn
+	s.flushPoll(ss)
+}
+
+// lingerPoll answers a GET for a lingering session, which then goes away.
+func (s *Server) lingerPoll(ss *session, conn uint64) {
+	if len(ss.queue) > 0 {
+		s.flushClose(ss, conn)
+	} else {
+		s.respondPacket(ss, conn, Noop)
+	}
+	s.release(ss)
 }
 
 // abortUpgrade closes the WebSocket being probed; the session stays on

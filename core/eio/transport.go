@@ -16,15 +16,17 @@ func (s *Server) Frame(now int64, conn uint64, h Handle, binary bool, data []byt
 		var p Packet
 		var err error
 		switch {
+		case !binary && ss.proto == 3:
+			p, err = DecodeV3Record(data)
 		case !binary:
-			p, err = DecodeText(data)
+			p, err = DecodeV4Record(data)
 		case ss.proto == 3:
 			p, err = DecodeBinaryV3(data)
 		default:
 			p = DecodeBinaryV4(data)
 		}
 		if err != nil {
-			s.closeSession(ss, ReasonParseError, err.Error(), false)
+			s.closeSession(ss, ReasonParseError, err.Error(), closeByServer)
 			return
 		}
 		s.onPacket(ss, p, now)
@@ -39,7 +41,7 @@ func (s *Server) onProbeFrame(ss *session, binary bool, data []byte) {
 		p, err := DecodeText(data)
 		switch {
 		case err != nil:
-		case p.Type == Ping && string(p.Data) == "probe" && ss.probe == probeAccepted:
+		case p.Type == Ping && string(p.Data) == "probe":
 			s.writeFrame(ss, ss.probeWS, Pong, false, probeData)
 			ss.probe = probeAnswered
 			if ss.getConn != 0 {
@@ -76,13 +78,13 @@ func (s *Server) ConnClosed(now int64, conn uint64, h Handle, errored bool) {
 		if errored {
 			reason = ReasonTransportError
 		}
-		s.closeSession(ss, reason, "", false)
+		s.closeSession(ss, reason, "", closeByServer)
 	case ss.getConn:
 		ss.getConn = 0
-		s.closeSession(ss, ReasonTransportError, "poll connection closed prematurely", false)
+		s.closeSession(ss, ReasonTransportError, "poll connection closed prematurely", closeByServer)
 	case ss.postConn:
 		ss.postConn = 0
-		s.closeSession(ss, ReasonTransportError, "data request connection closed prematurely", false)
+		s.closeSession(ss, ReasonTransportError, "data request connection closed prematurely", closeByServer)
 	}
 }
 
@@ -108,7 +110,7 @@ func (s *Server) CloseSession(now int64, h Handle, reason string) {
 		if reason == "" {
 			reason = ReasonForcedClose
 		}
-		s.closeSession(ss, reason, "", false)
+		s.closeSession(ss, reason, "", closeDrain)
 	}
 }
 
@@ -117,7 +119,7 @@ func (s *Server) CloseAll(now int64, reason string) {
 	s.begin(now)
 	for i := range s.sessions {
 		if ss := &s.sessions[i]; ss.state == stateOpen {
-			s.closeSession(ss, reason, "", false)
+			s.closeSession(ss, reason, "", closeByServer)
 		}
 	}
 }

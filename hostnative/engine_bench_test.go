@@ -1,0 +1,142 @@
+package hostnative
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+)
+
+// The echo benchmarks measure one round trip of a small text message
+// through the whole host. BenchmarkEchoBareWebSocket is the baseline they
+// are compared with in the same run: a gobwas/ws echo server with no
+// Engine.IO at all.
+
+func benchEngine(b *testing.B) *httptest.Server {
+	e := NewEngine(EngineOptions{PingInterval: time.Hour, PingTimeout: time.Hour})
+	e.OnConnection(func(c *EngineConn) {
+		c.OnMessage(func(data []byte, binary bool) { _ = c.Send(data, binary) })
+	})
+	srv := httptest.NewServer(e)
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// dialWS opens a client WebSocket. Frames the server sent right behind its
+// 101 answer may sit in the dialer's buffer: reads go through it.
+func dialWS(tb testing.TB, url string) io.ReadWriter {
+	conn, br, _, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(url, "http"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	if br == nil {
+		return conn
+	}
+	return struct {
+		io.Reader
+		io.Writer
+	}{br, conn}
+}
+
+// wsRoundTrips sends msg and reads one reply, b.N times.
+func wsRoundTrips(b *testing.B, conn io.ReadWriter, msg []byte) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msg)))
+	b.ResetTimer()
+	for b.Loop() {
+		if err := wsutil.WriteClientText(conn, msg); err != nil {
+			b.Fatal(err)
+		}
+		got, err := wsutil.ReadServerText(conn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(got) != len(msg) {
+			b.Fatalf("got %q", got)
+		}
+	}
+}
+
+func BenchmarkEchoBareWebSocket(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, _, err := ws.UpgradeHTTP(r, w)
+		if err != nil {
+			return
+		}
+		go func() {
+			defer conn.Close()
+			var hdr [ws.MaxHeaderSize - 2]byte
+			for {
+				h, err := ws.ReadHeaderBuffer(conn, hdr[:])
+				if err != nil {
+					return
+				}
+				p := make([]byte, h.Length)
+				if _, err := io.ReadFull(conn, p); err != nil {
+					return
+				}
+				ws.Cipher(p, h.Mask, 0)
+				if h.OpCode == ws.OpClose {
+					return
+				}
+				if err := ws.WriteFrame(conn, ws.NewTextFrame(p)); err != nil {
+					return
+				}
+			}
+		}()
+	}))
+	b.Cleanup(srv.Close)
+	conn := dialWS(b, srv.URL)
+	wsRoundTrips(b, conn, []byte("4hello world"))
+}
+
+func BenchmarkEchoWebSocket(b *testing.B) {
+	srv := benchEngine(b)
+	conn := dialWS(b, srv.URL+"/engine.io/?EIO=4&transport=websocket")
+	if _, err := wsutil.ReadServerText(conn); err != nil { // the open packet
+		b.Fatal(err)
+	}
+	wsRoundTrips(b, conn, []byte("4hello world"))
+}
+
+func BenchmarkEchoPolling(b *testing.B) {
+	srv := benchEngine(b)
+	client := srv.Client()
+	resp, err := client.Get(srv.URL + "/engine.io/?EIO=4&transport=polling")
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	sid := string(body[9:29]) // 0{"sid":"<20 chars>"
+	url := srv.URL + "/engine.io/?EIO=4&transport=polling&sid=" + sid
+	msg := []byte("4hello world")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msg)))
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := client.Post(url, "text/plain;charset=UTF-8", bytes.NewReader(msg))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		resp, err = client.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !bytes.Equal(got, msg) {
+			b.Fatalf("got %q", got)
+		}
+	}
+}
