@@ -32,6 +32,9 @@ const (
 	// EffError: request Conn was refused with Engine.IO error code Status,
 	// message Text and context Data (a JSON object).
 	EffError
+
+	// EffUpper is the first kind an upper layer (Socket.IO) may use.
+	EffUpper EffectKind = 32
 )
 
 // Content is the Content-Type of an EffRespond.
@@ -60,6 +63,11 @@ type Effect struct {
 	Data    []byte
 	Text    string
 	Desc    string
+
+	// Fields of the upper layer's effects.
+	Nsp         string   // Socket.IO namespace
+	ID          int64    // ack id, -1 when none
+	Attachments [][]byte // binary attachments, aliasing what the host passed in
 }
 
 // Close reasons, as the reference server names them.

@@ -133,6 +133,9 @@ func (s *Server) handshake(now int64, r *Request, tr Transports) Handle {
 	ss.b64 = proto == 3 && r.B64
 	s.startHeartbeat(ss, now)
 	s.emit(Effect{Kind: EffOpen, Conn: r.Conn, Session: ss.handle})
+	if s.upper != nil {
+		defer s.upper.Open(ss.handle)
+	}
 	start := len(s.scratch)
 	if tr == TransportWebSocket {
 		ss.ws = r.Conn

@@ -68,6 +68,7 @@ type Server struct {
 	effects  []Effect
 	scratch  []byte
 	now      int64 // the time of the call in progress
+	upper    Upper
 	open     int
 	openJSON []byte // the handshake JSON after the sid, precomputed
 }
@@ -77,6 +78,45 @@ func NewServer(cfg Config) *Server {
 	s := &Server{cfg: cfg, sessions: make([]session, 1), bySID: make(map[string]Handle)}
 	s.openJSON = s.buildOpenJSON()
 	return s
+}
+
+// Upper is a protocol layered on Engine.IO sessions (Socket.IO). Once set,
+// the server calls it, inside the call that caused them, when a session
+// opens, when a message arrives (instead of an EffMessage), when the upper
+// layer's deadline for a session passes, and when a session closes. It may
+// call back into the Server and add its own effects with Emit.
+type Upper interface {
+	Open(h Handle)
+	Message(h Handle, binary bool, data []byte)
+	Timer(h Handle, now int64)
+	Close(h Handle, reason string)
+}
+
+// SetUpper installs the upper layer.
+func (s *Server) SetUpper(u Upper) { s.upper = u }
+
+// Emit adds an effect of the upper layer.
+func (s *Server) Emit(e Effect) { s.effects = append(s.effects, e) }
+
+// Pending returns the number of effects not yet taken with Effects.
+func (s *Server) Pending() int { return len(s.effects) }
+
+// Now returns the time of the call in progress.
+func (s *Server) Now() int64 { return s.now }
+
+// SetTimer sets the upper layer's deadline for session h (0 clears it).
+func (s *Server) SetTimer(h Handle, at int64) {
+	if ss := s.get(h); ss != nil {
+		ss.upperBy = at
+		s.schedule(ss)
+	}
+}
+
+// Writable reports whether a packet sent to session h now would go out at
+// once rather than wait in a buffer: the test for volatile packets.
+func (s *Server) Writable(h Handle) bool {
+	ss := s.get(h)
+	return ss != nil && (ss.ws != 0 || (ss.getConn != 0 && ss.probe != probeAnswered))
 }
 
 // Config returns the server's configuration.

@@ -43,6 +43,7 @@ type session struct {
 	pongBy    int64 // v4: pong deadline; v3: next ping deadline
 	upgradeBy int64 // deadline of the upgrade in progress
 	lingerBy  int64 // end of the linger of a closed session
+	upperBy   int64 // the upper layer's deadline for this session
 	scheduled int64 // deadline last pushed to the timer heap
 
 	queue []queued // packets waiting for a GET or for the upgrade to finish
@@ -61,7 +62,7 @@ const arenaKeep = 1024
 
 func (ss *session) deadline() int64 {
 	d := ss.pingAt
-	for _, t := range [3]int64{ss.pongBy, ss.upgradeBy, ss.lingerBy} {
+	for _, t := range [4]int64{ss.pongBy, ss.upgradeBy, ss.lingerBy, ss.upperBy} {
 		if t != 0 && (d == 0 || t < d) {
 			d = t
 		}
@@ -82,6 +83,13 @@ func (s *Server) runTimers(ss *session, now int64) {
 	}
 	if ss.upgradeBy != 0 && now >= ss.upgradeBy {
 		s.abortUpgrade(ss)
+	}
+	if ss.upperBy != 0 && now >= ss.upperBy && s.upper != nil {
+		ss.upperBy = 0
+		s.upper.Timer(ss.handle, now)
+		if ss.state != stateOpen {
+			return
+		}
 	}
 	if ss.pingAt != 0 && now >= ss.pingAt {
 		// The pong deadline counts from when the ping was due, not from when
@@ -148,6 +156,10 @@ func (s *Server) onPacket(ss *session, p Packet, now int64) {
 		ss.pingAt = now + s.cfg.PingInterval
 		s.schedule(ss)
 	case Message:
+		if s.upper != nil {
+			s.upper.Message(ss.handle, p.Binary, p.Data)
+			return
+		}
 		s.emit(Effect{Kind: EffMessage, Session: ss.handle, Binary: p.Binary, Data: p.Data})
 	case Close:
 		s.closeSession(ss, ReasonTransportClose, "", closeByClient)
@@ -270,6 +282,9 @@ func (s *Server) closeSession(ss *session, reason, desc string, how closeHow) {
 	}
 	if ss.ws != 0 {
 		s.emit(Effect{Kind: EffCloseConn, Conn: ss.ws, Session: ss.handle})
+	}
+	if s.upper != nil {
+		s.upper.Close(ss.handle, reason)
 	}
 	s.emit(Effect{Kind: EffClose, Session: ss.handle, Text: reason, Desc: desc})
 	s.open--

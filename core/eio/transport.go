@@ -103,14 +103,19 @@ func (s *Server) Send(now int64, h Handle, binary bool, data []byte) bool {
 }
 
 // CloseSession closes session h with the given reason ("forced close" when
-// empty).
+// empty). Packets already queued for a polling client are still delivered.
 func (s *Server) CloseSession(now int64, h Handle, reason string) {
+	s.CloseSessionDesc(now, h, reason, "")
+}
+
+// CloseSessionDesc is CloseSession with a description of the cause.
+func (s *Server) CloseSessionDesc(now int64, h Handle, reason, desc string) {
 	s.begin(now)
 	if ss := s.get(h); ss != nil {
 		if reason == "" {
 			reason = ReasonForcedClose
 		}
-		s.closeSession(ss, reason, "", closeDrain)
+		s.closeSession(ss, reason, desc, closeDrain)
 	}
 }
 

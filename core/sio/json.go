@@ -1,0 +1,461 @@
+package sio
+
+import (
+	"unicode/utf8"
+)
+
+// A small JSON scanner: Socket.IO payloads are validated and taken apart
+// without decoding them, so arguments stay as the raw bytes the client sent
+// (key order, number spelling and escapes included) and nothing allocates.
+
+// jsonKind is the kind of a JSON value, from its first byte.
+type jsonKind uint8
+
+const (
+	kindInvalid jsonKind = iota
+	kindObject
+	kindArray
+	kindString
+	kindNumber
+	kindBool
+	kindNull
+)
+
+func kindOf(b []byte) jsonKind {
+	if len(b) == 0 {
+		return kindInvalid
+	}
+	switch b[0] {
+	case '{':
+		return kindObject
+	case '[':
+		return kindArray
+	case '"':
+		return kindString
+	case 't', 'f':
+		return kindBool
+	case 'n':
+		return kindNull
+	}
+	if b[0] == '-' || (b[0] >= '0' && b[0] <= '9') {
+		return kindNumber
+	}
+	return kindInvalid
+}
+
+// maxDepth bounds nesting so hostile input cannot exhaust the stack.
+const maxDepth = 512
+
+// ValidJSON reports whether b is exactly one JSON value, with optional white
+// space around it.
+func ValidJSON(b []byte) bool {
+	i := skipSpace(b, 0)
+	end, ok := scanValue(b, i, 0)
+	if !ok {
+		return false
+	}
+	return skipSpace(b, end) == len(b)
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanValue returns the end of the value starting at b[i].
+func scanValue(b []byte, i, depth int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch c := b[i]; {
+	case c == '{':
+		return scanObject(b, i, depth+1)
+	case c == '[':
+		return scanArray(b, i, depth+1)
+	case c == '"':
+		return scanString(b, i)
+	case c == 't':
+		return scanLiteral(b, i, "true")
+	case c == 'f':
+		return scanLiteral(b, i, "false")
+	case c == 'n':
+		return scanLiteral(b, i, "null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return scanNumber(b, i)
+	}
+	return 0, false
+}
+
+func scanLiteral(b []byte, i int, lit string) (int, bool) {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return 0, false
+	}
+	return i + len(lit), true
+}
+
+func scanNumber(b []byte, i int) (int, bool) {
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return 0, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return 0, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return 0, false
+		}
+	}
+	return i, true
+}
+
+func scanString(b []byte, i int) (int, bool) {
+	i++ // opening quote
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			return i + 1, true
+		case c == '\\':
+			if i+1 >= len(b) {
+				return 0, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
+					return 0, false
+				}
+				i += 6
+			default:
+				return 0, false
+			}
+		case c < 0x20:
+			return 0, false
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, w := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && w == 1 {
+				return 0, false
+			}
+			i += w
+		}
+	}
+	return 0, false
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !isHex(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func scanArray(b []byte, i, depth int) (int, bool) {
+	if depth > maxDepth {
+		return 0, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, true
+	}
+	for {
+		end, ok := scanValue(b, i, depth)
+		if !ok {
+			return 0, false
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return 0, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
+}
+
+func scanObject(b []byte, i, depth int) (int, bool) {
+	if depth > maxDepth {
+		return 0, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, false
+		}
+		end, ok := scanString(b, i)
+		if !ok {
+			return 0, false
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return 0, false
+		}
+		end, ok = scanValue(b, skipSpace(b, i+1), depth)
+		if !ok {
+			return 0, false
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return 0, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
+}
+
+// ArrayIter walks the elements of a JSON array that is already known to be
+// valid (see ValidJSON), returning each one as raw bytes.
+type ArrayIter struct {
+	b []byte
+	i int
+}
+
+// NewArrayIter starts iterating the valid JSON array b.
+func NewArrayIter(b []byte) ArrayIter {
+	i := skipSpace(b, 0)
+	if i < len(b) && b[i] == '[' {
+		i = skipSpace(b, i+1)
+	}
+	return ArrayIter{b: b, i: i}
+}
+
+// Next returns the next element, or false at the end of the array.
+func (it *ArrayIter) Next() ([]byte, bool) {
+	if it.i >= len(it.b) || it.b[it.i] == ']' {
+		return nil, false
+	}
+	start := it.i
+	end, ok := scanValue(it.b, start, 0)
+	if !ok {
+		it.i = len(it.b)
+		return nil, false
+	}
+	it.i = skipSpace(it.b, end)
+	if it.i < len(it.b) && it.b[it.i] == ',' {
+		it.i = skipSpace(it.b, it.i+1)
+	}
+	return it.b[start:end], true
+}
+
+// Rest returns what follows the elements returned so far, up to the end of
+// the array: "[" + Rest() is a valid array of the remaining elements.
+func (it *ArrayIter) Rest() []byte { return it.b[it.i:] }
+
+// Unquote decodes a valid JSON string literal. It allocates only when the
+// string holds escapes.
+func Unquote(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	s := raw[1 : len(raw)-1]
+	esc := false
+	for _, c := range s {
+		if c == '\\' {
+			esc = true
+			break
+		}
+	}
+	if !esc {
+		return string(s), true
+	}
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i >= len(s) {
+			return "", false
+		}
+		switch s[i] {
+		case '"', '\\', '/':
+			out = append(out, s[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			if i+5 > len(s) || !isHex4(s[i+1:i+5]) {
+				return "", false
+			}
+			r := rune(hex4(s[i+1 : i+5]))
+			i += 4
+			if r >= 0xD800 && r < 0xDC00 && i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' && isHex4(s[i+3:i+7]) {
+				if r2 := rune(hex4(s[i+3 : i+7])); r2 >= 0xDC00 && r2 < 0xE000 {
+					r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
+					i += 6
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", false
+		}
+	}
+	return string(out), true
+}
+
+func hex4(b []byte) int {
+	n := 0
+	for _, c := range b {
+		n <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			n |= int(c - '0')
+		case c >= 'a' && c <= 'f':
+			n |= int(c-'a') + 10
+		default:
+			n |= int(c-'A') + 10
+		}
+	}
+	return n
+}
+
+// Placeholders calls fn for every binary placeholder object in the valid
+// JSON value b ({"_placeholder":true,"num":N}, keys in any order), with the
+// bounds of the object and its num (-1 when num is not a non-negative
+// integer). fn returns false to stop. Placeholders reports whether the walk
+// completed.
+func Placeholders(b []byte, fn func(start, end, num int) bool) bool {
+	_, ok := walkPlaceholders(b, skipSpace(b, 0), 0, fn)
+	return ok
+}
+
+func walkPlaceholders(b []byte, i, depth int, fn func(start, end, num int) bool) (int, bool) {
+	if i >= len(b) || depth > maxDepth {
+		return 0, false
+	}
+	switch b[i] {
+	case '[':
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == ']' {
+			return i + 1, true
+		}
+		for {
+			end, ok := walkPlaceholders(b, i, depth+1, fn)
+			if !ok {
+				return 0, false
+			}
+			i = skipSpace(b, end)
+			if i >= len(b) {
+				return 0, false
+			}
+			if b[i] == ']' {
+				return i + 1, true
+			}
+			i = skipSpace(b, i+1)
+		}
+	case '{':
+		start := i
+		isPlaceholder, num := false, -1
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == '}' {
+			return i + 1, true
+		}
+		for {
+			kend, ok := scanString(b, i)
+			if !ok {
+				return 0, false
+			}
+			key := b[i+1 : kend-1]
+			i = skipSpace(b, skipSpace(b, kend)+1) // past ':'
+			vstart := i
+			end, ok := walkPlaceholders(b, i, depth+1, fn)
+			if !ok {
+				return 0, false
+			}
+			switch string(key) {
+			case "_placeholder":
+				isPlaceholder = string(b[vstart:end]) == "true"
+			case "num":
+				num = smallInt(b[vstart:end])
+			}
+			i = skipSpace(b, end)
+			if i >= len(b) {
+				return 0, false
+			}
+			if b[i] == '}' {
+				if isPlaceholder && !fn(start, i+1, num) {
+					return 0, false
+				}
+				return i + 1, true
+			}
+			i = skipSpace(b, i+1)
+		}
+	}
+	return scanValue(b, i, depth)
+}
+
+// smallInt parses a non-negative JSON integer below 1<<20, or returns -1.
+func smallInt(b []byte) int {
+	if len(b) == 0 || len(b) > 7 {
+		return -1
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	if len(b) > 1 && b[0] == '0' {
+		return -1
+	}
+	return n
+}
