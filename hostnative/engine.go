@@ -24,6 +24,7 @@ type Engine struct {
 	onConnection atomic.Pointer[func(*EngineConn)]
 	onConnError  atomic.Pointer[func(*ConnectionError)]
 	upgrader     ws.HTTPUpgrader
+	sio          *Server // the Socket.IO server on top, if any
 }
 
 // ConnectionError describes a refused request, as the reference server's
@@ -46,8 +47,10 @@ const sidAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 const numShards = 8
 
 // NewEngine returns an Engine with the given options.
-func NewEngine(opts EngineOptions) *Engine {
-	e := &Engine{opts: opts.withDefaults(), epoch: time.Now()}
+func NewEngine(opts EngineOptions) *Engine { return newEngine(opts, nil) }
+
+func newEngine(opts EngineOptions, srv *Server) *Engine {
+	e := &Engine{opts: opts.withDefaults(), epoch: time.Now(), sio: srv}
 	for i := range numShards {
 		cfg := e.opts.coreConfig(randomBytes)
 		cfg.IDPrefix = sidAlphabet[i]

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/siohost/siohost/core/eio"
 )
@@ -22,6 +23,7 @@ type EngineConn struct {
 	protocol int
 	req      *http.Request
 	onWS     atomic.Bool // the current transport is a WebSocket
+	opened   time.Time
 	closed   atomic.Bool
 
 	mu        sync.Mutex // guards the handlers and the mailbox
@@ -30,10 +32,11 @@ type EngineConn struct {
 	onClose   func(reason, description string)
 	mailbox   []event
 	running   bool
+	sockets   map[string]*Socket // Socket.IO sockets by namespace
 }
 
 func newEngineConn(sh *shard, h eio.Handle, r *http.Request) *EngineConn {
-	c := &EngineConn{sh: sh, h: h, id: sh.core.SID(h), protocol: sh.core.Protocol(h), req: r}
+	c := &EngineConn{sh: sh, h: h, id: sh.core.SID(h), protocol: sh.core.Protocol(h), req: r, opened: time.Now()}
 	c.onWS.Store(sh.core.TransportName(h) == "websocket")
 	return c
 }
@@ -113,16 +116,25 @@ const (
 	evUpgrade
 	evClose
 	evConnError
+	evConnect    // Socket.IO: the client asks to join nsp
+	evEvent      // Socket.IO: an event on nsp
+	evAck        // Socket.IO: an acknowledgement on nsp
+	evDisconnect // Socket.IO: the socket on nsp is gone (reason)
+	evLeft       // Socket.IO: the server disconnected socket s
 )
 
 type event struct {
-	kind   eventKind
-	binary bool
-	c      *EngineConn
-	data   []byte
-	reason string
-	desc   string
-	cerr   *ConnectionError
+	kind        eventKind
+	binary      bool
+	c           *EngineConn
+	data        []byte
+	reason      string
+	desc        string
+	cerr        *ConnectionError
+	nsp         string
+	id          int64
+	attachments [][]byte
+	s           *Socket
 }
 
 // dispatch hands an event to its connection's mailbox. Events of one
@@ -176,6 +188,24 @@ func (c *EngineConn) run(e *Engine, ev event) {
 		if fn != nil {
 			e.safely(func() { fn("websocket") })
 		}
+	case evConnect:
+		if e.sio != nil {
+			e.sio.connect(c, ev.nsp, ev.data, ev.reason)
+		}
+	case evEvent:
+		if s := c.socket(ev.nsp); s != nil {
+			s.onEvent(ev.data, ev.attachments, ev.id)
+		}
+	case evAck:
+		if s := c.socket(ev.nsp); s != nil {
+			s.onAck(ev.id, ev.data, ev.attachments)
+		}
+	case evDisconnect:
+		if s := c.takeSocket(ev.nsp); s != nil {
+			s.closed(ev.reason)
+		}
+	case evLeft:
+		ev.s.closed(ev.reason)
 	case evClose:
 		c.mu.Lock()
 		fn := c.onClose
@@ -195,4 +225,58 @@ func (e *Engine) safely(fn func()) {
 		}
 	}()
 	fn()
+}
+
+func (c *EngineConn) setSocket(nsp string, s *Socket) {
+	c.mu.Lock()
+	if c.sockets == nil {
+		c.sockets = make(map[string]*Socket, 1)
+	}
+	c.sockets[nsp] = s
+	c.mu.Unlock()
+}
+
+func (c *EngineConn) socket(nsp string) *Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sockets[nsp]
+}
+
+func (c *EngineConn) takeSocket(nsp string) *Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.sockets[nsp]
+	delete(c.sockets, nsp)
+	return s
+}
+
+// disconnect removes socket s on the server's initiative: the client is
+// sent a DISCONNECT and the socket's handlers run on the connection's event
+// loop, after the event being handled, if any.
+func (c *EngineConn) disconnect(s *Socket, reason string, notify bool) {
+	if c.takeSocket(s.ns.name) != s {
+		return
+	}
+	s.connected.Store(false)
+	if notify {
+		b := c.sh.begin(0, nil)
+		c.sh.sio.Leave(b.now, c.h, s.ns.name)
+		c.sh.end(b)
+		b.done()
+	}
+	event{kind: evLeft, c: c, s: s, reason: reason}.dispatch(c.sh.e)
+}
+
+// disconnectAll disconnects every socket of the connection, then closes it.
+func (c *EngineConn) disconnectAll() {
+	c.mu.Lock()
+	sockets := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		sockets = append(sockets, s)
+	}
+	c.mu.Unlock()
+	for _, s := range sockets {
+		c.disconnect(s, "server namespace disconnect", true)
+	}
+	c.Close()
 }

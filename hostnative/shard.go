@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/siohost/siohost/core/eio"
+	"github.com/siohost/siohost/core/sio"
 )
 
 // A shard owns one core Server and serializes calls into it. Sessions are
@@ -16,6 +17,7 @@ type shard struct {
 	e       *Engine
 	mu      sync.Mutex
 	core    *eio.Server
+	sio     *sio.Server // the Socket.IO layer, when the engine serves one
 	timer   *time.Timer
 	armed   int64                        // deadline the timer is set for, 0 when stopped
 	waiters map[uint64]chan pollResponse // parked polling GETs
@@ -65,6 +67,9 @@ func newShard(e *Engine, cfg eio.Config) *shard {
 		waiters: make(map[uint64]chan pollResponse),
 		sockets: make(map[uint64]*wsConn),
 		conns:   make(map[eio.Handle]*EngineConn),
+	}
+	if e.sio != nil {
+		sh.sio = sio.NewServer(sh.core, sio.Config{ConnectTimeout: e.sio.opts.ConnectTimeout.Milliseconds()})
 	}
 	sh.timer = time.AfterFunc(time.Hour, sh.onTimer)
 	sh.timer.Stop()
@@ -168,6 +173,11 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 			c.closed.Store(true)
 			b.evs = append(b.evs, event{kind: evClose, c: c, reason: eff.Text, desc: eff.Desc})
 		}
+	case sio.EffConnect, sio.EffEvent, sio.EffAck, sio.EffDisconnect:
+		if c := sh.conns[eff.Session]; c != nil {
+			b.evs = append(b.evs, event{kind: sioKinds[eff.Kind-sio.EffConnect], c: c, nsp: eff.Nsp,
+				data: eff.Data, attachments: eff.Attachments, id: eff.ID, reason: eff.Text})
+		}
 	case eio.EffError:
 		ce := &ConnectionError{Request: b.req, Code: eff.Status, Message: eff.Text}
 		if len(eff.Data) > 0 {
@@ -220,3 +230,5 @@ func clone(b []byte) []byte {
 	}
 	return append([]byte(nil), b...)
 }
+
+var sioKinds = [...]eventKind{evConnect, evEvent, evAck, evDisconnect}

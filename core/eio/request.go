@@ -82,11 +82,10 @@ func (s *Server) Request(now int64, r *Request) Handle {
 			s.closeSession(ss, ReasonTransportError, "overlap from client", closeByServer)
 			s.respondEmpty(r.Conn, 400)
 			return 0
-		case ss.probe == probeAnswered:
-			s.respondPacket(ss, r.Conn, Noop)
 		default:
+			// During an upgrade the GET waits for the next noop tick.
 			ss.getConn = r.Conn
-			if len(ss.queue) > 0 {
+			if len(ss.queue) > 0 && ss.probe != probeAnswered {
 				s.flushPoll(ss)
 			}
 		}

@@ -14,6 +14,10 @@ const (
 // lingerTime is how long a lingering session keeps its id, in milliseconds.
 const lingerTime = 1000
 
+// noopInterval is how often a GET pending during an upgrade is answered
+// with a noop, in milliseconds (the reference's upgrade check interval).
+const noopInterval = 100
+
 type probeState uint8
 
 const (
@@ -44,6 +48,7 @@ type session struct {
 	upgradeBy int64 // deadline of the upgrade in progress
 	lingerBy  int64 // end of the linger of a closed session
 	upperBy   int64 // the upper layer's deadline for this session
+	noopAt    int64 // during an upgrade: next noop for a pending GET
 	scheduled int64 // deadline last pushed to the timer heap
 
 	queue []queued // packets waiting for a GET or for the upgrade to finish
@@ -62,7 +67,7 @@ const arenaKeep = 1024
 
 func (ss *session) deadline() int64 {
 	d := ss.pingAt
-	for _, t := range [4]int64{ss.pongBy, ss.upgradeBy, ss.lingerBy, ss.upperBy} {
+	for _, t := range [5]int64{ss.pongBy, ss.upgradeBy, ss.lingerBy, ss.upperBy, ss.noopAt} {
 		if t != 0 && (d == 0 || t < d) {
 			d = t
 		}
@@ -83,6 +88,15 @@ func (s *Server) runTimers(ss *session, now int64) {
 	}
 	if ss.upgradeBy != 0 && now >= ss.upgradeBy {
 		s.abortUpgrade(ss)
+	}
+	if ss.noopAt != 0 && now >= ss.noopAt {
+		// As the reference's upgrade check: a GET left pending while the
+		// client probes gets a noop, so it can pause polling and send "5".
+		ss.noopAt = now + noopInterval
+		if ss.getConn != 0 {
+			s.respondPacket(ss, ss.getConn, Noop)
+			ss.getConn = 0
+		}
 	}
 	if ss.upperBy != 0 && now >= ss.upperBy && s.upper != nil {
 		ss.upperBy = 0
@@ -326,7 +340,7 @@ func (s *Server) abortUpgrade(ss *session) {
 	if ss.probeWS != 0 {
 		s.emit(Effect{Kind: EffCloseConn, Conn: ss.probeWS, Session: ss.handle})
 	}
-	ss.probeWS, ss.probe, ss.upgradeBy = 0, probeNone, 0
+	ss.probeWS, ss.probe, ss.upgradeBy, ss.noopAt = 0, probeNone, 0, 0
 	if ss.getConn != 0 && len(ss.queue) > 0 {
 		s.flushPoll(ss)
 	}
@@ -338,11 +352,18 @@ func (s *Server) abortUpgrade(ss *session) {
 // finishUpgrade switches the session to the probed WebSocket and flushes
 // what polling had buffered.
 func (s *Server) finishUpgrade(ss *session) {
-	if ss.getConn != 0 {
+	switch {
+	case ss.getConn != 0 && ss.probe != probeAnswered:
+		// "5" without a probe: the client never paused polling.
 		s.respondPacket(ss, ss.getConn, Noop)
-		ss.getConn = 0
+	case ss.getConn != 0:
+		// A GET still pending after the probe is one the client sent after
+		// it stopped polling: it gets what any polling request gets from
+		// now on.
+		s.fail(&Request{Conn: ss.getConn}, CodeBadRequest, "", ctx3("name", "TRANSPORT_MISMATCH", "transport", "polling", "previousTransport", "websocket"))
 	}
-	ss.ws, ss.probeWS, ss.probe, ss.upgradeBy = ss.probeWS, 0, probeNone, 0
+	ss.getConn = 0
+	ss.ws, ss.probeWS, ss.probe, ss.upgradeBy, ss.noopAt = ss.probeWS, 0, probeNone, 0, 0
 	s.emit(Effect{Kind: EffUpgrade, Session: ss.handle, Conn: ss.ws})
 	for _, q := range ss.queue {
 		// Queued data lives in the session arena; copy it out so the effect

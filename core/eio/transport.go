@@ -34,8 +34,9 @@ func (s *Server) Frame(now int64, conn uint64, h Handle, binary bool, data []byt
 }
 
 // onProbeFrame runs the upgrade handshake on a WebSocket being probed:
-// "2probe" is answered "3probe" (and polling GETs get noops from then on),
-// "5" completes the upgrade, anything else aborts it.
+// "2probe" is answered "3probe", and from then on a polling GET is answered
+// with a noop every noopInterval so the client can pause polling; "5"
+// completes the upgrade; anything else aborts it.
 func (s *Server) onProbeFrame(ss *session, binary bool, data []byte) {
 	if !binary {
 		p, err := DecodeText(data)
@@ -43,10 +44,10 @@ func (s *Server) onProbeFrame(ss *session, binary bool, data []byte) {
 		case err != nil:
 		case p.Type == Ping && string(p.Data) == "probe":
 			s.writeFrame(ss, ss.probeWS, Pong, false, probeData)
-			ss.probe = probeAnswered
-			if ss.getConn != 0 {
-				s.respondPacket(ss, ss.getConn, Noop)
-				ss.getConn = 0
+			if ss.probe != probeAnswered {
+				ss.probe = probeAnswered
+				ss.noopAt = s.now + noopInterval
+				s.schedule(ss)
 			}
 			return
 		case p.Type == Upgrade:

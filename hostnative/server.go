@@ -1,0 +1,195 @@
+package hostnative
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"sync"
+)
+
+// Server is a Socket.IO server: an http.Handler that speaks Socket.IO v5
+// (and v4 to socket.io-client 2.x when Engine.AllowEIO3 is set) over the
+// Engine.IO transports. Namespaces are created with Of; "/" always exists.
+type Server struct {
+	opts    ServerOptions
+	engine  *Engine
+	mu      sync.RWMutex
+	nsps    map[string]*Namespace
+	parents []*ParentNamespace
+}
+
+// NewServer returns a Socket.IO server with the given options.
+func NewServer(opts ServerOptions) *Server {
+	s := &Server{opts: opts.withDefaults(), nsps: make(map[string]*Namespace)}
+	s.engine = newEngine(s.opts.Engine, s)
+	s.Of("/")
+	return s
+}
+
+// ServeHTTP serves the Engine.IO transports at the server's path.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Path returns the path the server serves, with a trailing slash, for
+// mounting: mux.Handle(io.Path(), io).
+func (s *Server) Path() string { return s.engine.Path() }
+
+// Engine returns the underlying Engine.IO server, for its connection-error
+// hook and counters.
+func (s *Server) Engine() *Engine { return s.engine }
+
+// Of returns the namespace with the given name, creating it if needed.
+func (s *Server) Of(name string) *Namespace {
+	if name == "" || name[0] != '/' {
+		name = "/" + name
+	}
+	s.mu.RLock()
+	ns := s.nsps[name]
+	s.mu.RUnlock()
+	if ns != nil {
+		return ns
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ns = s.nsps[name]; ns == nil {
+		ns = newNamespace(s, name, nil)
+		s.nsps[name] = ns
+	}
+	return ns
+}
+
+// OfFunc declares dynamic namespaces: a client may join any namespace for
+// which match returns true; each becomes a child of the returned parent and
+// gets its handlers and middleware.
+func (s *Server) OfFunc(match func(name string, auth json.RawMessage) bool) *ParentNamespace {
+	p := &ParentNamespace{server: s, match: match, children: make(map[string]*Namespace)}
+	s.mu.Lock()
+	s.parents = append(s.parents, p)
+	s.mu.Unlock()
+	return p
+}
+
+// OfRegexp declares dynamic namespaces whose names match re.
+func (s *Server) OfRegexp(re *regexp.Regexp) *ParentNamespace {
+	return s.OfFunc(func(name string, _ json.RawMessage) bool { return re.MatchString(name) })
+}
+
+// lookup finds the namespace a client asks for: a static one, or a new
+// child of the first dynamic parent that accepts the name.
+func (s *Server) lookup(name string, auth json.RawMessage) *Namespace {
+	s.mu.RLock()
+	ns := s.nsps[name]
+	parents := s.parents
+	s.mu.RUnlock()
+	if ns != nil {
+		return ns
+	}
+	for _, p := range parents {
+		if p.match(name, auth) {
+			return p.child(name)
+		}
+	}
+	return nil
+}
+
+func (s *Server) removeChild(ns *Namespace) {
+	s.mu.Lock()
+	if s.nsps[ns.name] == ns {
+		delete(s.nsps, ns.name)
+	}
+	s.mu.Unlock()
+}
+
+// OnConnection sets the connection handler of the "/" namespace.
+func (s *Server) OnConnection(fn func(*Socket)) { s.Of("/").OnConnection(fn) }
+
+// Use adds a connection middleware to the "/" namespace.
+func (s *Server) Use(mw func(*Socket) error) { s.Of("/").Use(mw) }
+
+// Emit sends an event to every socket of the "/" namespace.
+func (s *Server) Emit(event string, args ...any) error { return s.Of("/").Emit(event, args...) }
+
+// To selects the sockets of "/" in the given rooms for a broadcast.
+func (s *Server) To(rooms ...string) *Broadcast { return s.Of("/").To(rooms...) }
+
+// Close disconnects every client ("server shutting down").
+func (s *Server) Close() { s.engine.Close() }
+
+// ParentNamespace is a family of dynamic namespaces: handlers and
+// middleware set on it apply to every child.
+type ParentNamespace struct {
+	server *Server
+	match  func(string, json.RawMessage) bool
+
+	mu       sync.Mutex
+	mws      []func(*Socket) error
+	onConn   func(*Socket)
+	children map[string]*Namespace
+}
+
+// Use adds a connection middleware to every child.
+func (p *ParentNamespace) Use(mw func(*Socket) error) {
+	p.mu.Lock()
+	p.mws = append(p.mws, mw)
+	children := p.snapshot()
+	p.mu.Unlock()
+	for _, c := range children {
+		c.Use(mw)
+	}
+}
+
+// OnConnection sets the connection handler of every child.
+func (p *ParentNamespace) OnConnection(fn func(*Socket)) {
+	p.mu.Lock()
+	p.onConn = fn
+	children := p.snapshot()
+	p.mu.Unlock()
+	for _, c := range children {
+		c.OnConnection(fn)
+	}
+}
+
+// Emit sends an event to every socket of every child.
+func (p *ParentNamespace) Emit(event string, args ...any) error {
+	p.mu.Lock()
+	children := p.snapshot()
+	p.mu.Unlock()
+	for _, c := range children {
+		if err := c.Emit(event, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *ParentNamespace) snapshot() []*Namespace {
+	out := make([]*Namespace, 0, len(p.children))
+	for _, c := range p.children {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (p *ParentNamespace) child(name string) *Namespace {
+	s := p.server
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ns := s.nsps[name]; ns != nil {
+		return ns
+	}
+	p.mu.Lock()
+	ns := newNamespace(s, name, p)
+	ns.mws = append(ns.mws, p.mws...)
+	ns.onConn = p.onConn
+	p.children[name] = ns
+	p.mu.Unlock()
+	s.nsps[name] = ns
+	return ns
+}
+
+func (p *ParentNamespace) forget(ns *Namespace) {
+	p.mu.Lock()
+	if p.children[ns.name] == ns {
+		delete(p.children, ns.name)
+	}
+	p.mu.Unlock()
+}

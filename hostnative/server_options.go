@@ -1,0 +1,33 @@
+package hostnative
+
+import (
+	"time"
+)
+
+// ServerOptions configures a Socket.IO Server. Zero values mean the
+// defaults of the Node reference (socket.io 4).
+type ServerOptions struct {
+	// Engine holds the Engine.IO options; its Path defaults to "/socket.io".
+	Engine EngineOptions
+	// ConnectTimeout closes a connection that joined no namespace by then.
+	// Default 45 s.
+	ConnectTimeout time.Duration
+	// CleanupEmptyChildNamespaces removes a namespace created by a dynamic
+	// parent once its last socket leaves.
+	CleanupEmptyChildNamespaces bool
+	// Adapter creates the adapter of each namespace. Default: in memory.
+	Adapter func(*Namespace) Adapter
+}
+
+func (o ServerOptions) withDefaults() ServerOptions {
+	if o.Engine.Path == "" {
+		o.Engine.Path = "/socket.io"
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 45 * time.Second
+	}
+	if o.Adapter == nil {
+		o.Adapter = NewMemoryAdapter
+	}
+	return o
+}

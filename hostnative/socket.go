@@ -1,0 +1,354 @@
+package hostnative
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/siohost/siohost/core/sio"
+)
+
+// Handshake describes the request that opened a socket's connection.
+type Handshake struct {
+	Headers http.Header
+	Query   url.Values
+	// Auth is the CONNECT payload ({} when the client sent none). For v2
+	// clients it is built from the namespace's query string.
+	Auth    json.RawMessage
+	Address string
+	Time    time.Time
+	URL     string
+	Secure  bool
+}
+
+// Socket is a client's connection to one namespace.
+type Socket struct {
+	ns        *Namespace
+	conn      *EngineConn
+	id        string
+	handshake Handshake
+	connected atomic.Bool
+
+	mu           sync.Mutex
+	handlers     map[string]func(*Event)
+	onAny        []func(*Event)
+	onAnyOut     []func(event string, args []any)
+	mws          []func(*Event) error
+	onDisconnect []func(reason string)
+	onDiscing    []func(reason string)
+	onError      func(error)
+	data         any
+	acks         map[int64]chan ackResult
+}
+
+type ackResult struct {
+	from        *Socket
+	data        []byte
+	attachments [][]byte
+	err         error
+}
+
+// ErrDisconnected is returned for operations on a disconnected socket, and
+// by pending acks when their socket goes away.
+var ErrDisconnected = errors.New("siohost: socket disconnected")
+
+func newSocket(ns *Namespace, c *EngineConn, auth []byte, query string) *Socket {
+	s := &Socket{ns: ns, conn: c}
+	if c.protocol == 3 {
+		// v2 clients see the engine id as their socket id.
+		s.id = c.id
+		if ns.name != "/" {
+			s.id = ns.name + "#" + c.id
+		}
+	} else {
+		s.id = newSocketID()
+	}
+	r := c.req
+	s.handshake = Handshake{
+		Headers: r.Header.Clone(),
+		Query:   r.URL.Query(),
+		Auth:    json.RawMessage("{}"),
+		Address: r.RemoteAddr,
+		Time:    c.opened,
+		URL:     r.URL.RequestURI(),
+		Secure:  r.TLS != nil,
+	}
+	switch {
+	case len(auth) > 0:
+		s.handshake.Auth = append(json.RawMessage(nil), auth...)
+	case query != "":
+		if q, err := url.ParseQuery(query); err == nil {
+			m := make(map[string]string, len(q))
+			for k := range q {
+				m[k] = q.Get(k)
+			}
+			s.handshake.Auth, _ = json.Marshal(m)
+		}
+	}
+	return s
+}
+
+func newSocketID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ID returns the socket id, distinct from the Engine.IO session id.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.ns }
+
+// Handshake returns the details of the connection's handshake.
+func (s *Socket) Handshake() *Handshake { return &s.handshake }
+
+// Conn returns the Engine.IO connection under the socket: its transport
+// name and upgrade event.
+func (s *Socket) Conn() *EngineConn { return s.conn }
+
+// Connected reports whether the socket is still connected.
+func (s *Socket) Connected() bool { return s.connected.Load() }
+
+// Data returns the application's value attached with SetData.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// SetData attaches a value of the application to the socket.
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// On sets the handler of an event. Handlers of one socket run one at a
+// time, in the order the events arrived.
+func (s *Socket) On(event string, fn func(*Event)) {
+	s.mu.Lock()
+	if s.handlers == nil {
+		s.handlers = make(map[string]func(*Event))
+	}
+	s.handlers[event] = fn
+	s.mu.Unlock()
+}
+
+// Off removes the handler of an event.
+func (s *Socket) Off(event string) {
+	s.mu.Lock()
+	delete(s.handlers, event)
+	s.mu.Unlock()
+}
+
+// OnAny adds a handler that sees every incoming event first.
+func (s *Socket) OnAny(fn func(*Event)) {
+	s.mu.Lock()
+	s.onAny = append(s.onAny, fn)
+	s.mu.Unlock()
+}
+
+// OnAnyOutgoing adds a handler that sees every event the socket emits.
+func (s *Socket) OnAnyOutgoing(fn func(event string, args []any)) {
+	s.mu.Lock()
+	s.onAnyOut = append(s.onAnyOut, fn)
+	s.mu.Unlock()
+}
+
+// Use adds a per-event middleware: it runs before the handlers and an error
+// stops the event, which is then reported to the OnError handler.
+func (s *Socket) Use(mw func(*Event) error) {
+	s.mu.Lock()
+	s.mws = append(s.mws, mw)
+	s.mu.Unlock()
+}
+
+// OnError sets the handler of errors returned by per-event middleware.
+func (s *Socket) OnError(fn func(error)) {
+	s.mu.Lock()
+	s.onError = fn
+	s.mu.Unlock()
+}
+
+// OnDisconnecting adds a handler that runs when the socket is about to
+// leave, while it is still in its rooms.
+func (s *Socket) OnDisconnecting(fn func(reason string)) {
+	s.mu.Lock()
+	s.onDiscing = append(s.onDiscing, fn)
+	s.mu.Unlock()
+}
+
+// OnDisconnect adds a handler that runs once the socket has left, with the
+// reason: "client namespace disconnect", "server namespace disconnect",
+// "transport close", "transport error", "ping timeout", "parse error",
+// "forced close", "forced server close" or "server shutting down".
+func (s *Socket) OnDisconnect(fn func(reason string)) {
+	s.mu.Lock()
+	s.onDisconnect = append(s.onDisconnect, fn)
+	s.mu.Unlock()
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) { s.ns.adapter.AddAll(s.id, rooms) }
+
+// Leave removes the socket from a room.
+func (s *Socket) Leave(room string) { s.ns.adapter.Del(s.id, room) }
+
+// Rooms returns the rooms the socket is in, its own id included.
+func (s *Socket) Rooms() []string { return s.ns.adapter.SocketRooms(s.id) }
+
+// Emit sends an event to the client. A []byte argument is sent as binary.
+func (s *Socket) Emit(event string, args ...any) error { return s.emitter().Emit(event, args...) }
+
+// EmitWithAck sends an event and waits for the client's acknowledgement,
+// until ctx ends.
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*AckResponse, error) {
+	return s.emitter().EmitWithAck(ctx, event, args...)
+}
+
+// EmitRaw sends an event whose arguments are a raw JSON array (with
+// placeholders for attachments), without re-encoding them.
+func (s *Socket) EmitRaw(event string, args json.RawMessage, attachments [][]byte) error {
+	return s.emitter().EmitRaw(event, args, attachments)
+}
+
+// Timeout returns an emitter whose acks fail after d.
+func (s *Socket) Timeout(d time.Duration) *Emitter { return &Emitter{s: s, timeout: d} }
+
+// Volatile returns an emitter whose events are dropped when the client is
+// not ready to take them at once.
+func (s *Socket) Volatile() *Emitter { return &Emitter{s: s, volatile: true} }
+
+// Compress is accepted for compatibility; siohost does not compress
+// messages yet.
+func (s *Socket) Compress(bool) *Emitter { return s.emitter() }
+
+func (s *Socket) emitter() *Emitter { return &Emitter{s: s} }
+
+// To starts a broadcast from this socket: to the sockets in rooms, the
+// socket itself excepted.
+func (s *Socket) To(rooms ...string) *Broadcast {
+	return s.ns.broadcast().To(rooms...).Except(s.id)
+}
+
+// In is To.
+func (s *Socket) In(rooms ...string) *Broadcast { return s.To(rooms...) }
+
+// Broadcast starts a broadcast to every other socket of the namespace.
+func (s *Socket) Broadcast() *Broadcast { return s.ns.broadcast().Except(s.id) }
+
+// Disconnect disconnects the socket from its namespace (the client sees
+// "io server disconnect"). With close, every namespace of the connection is
+// left and the connection itself is closed.
+func (s *Socket) Disconnect(close bool) {
+	if close {
+		s.conn.disconnectAll()
+		return
+	}
+	s.conn.disconnect(s, sio.ReasonServerNamespace, true)
+}
+
+// send writes an encoded packet to the client.
+func (s *Socket) send(p *EncodedPacket, volatile bool) error {
+	if !s.connected.Load() {
+		return ErrDisconnected
+	}
+	sh := s.conn.sh
+	b := sh.begin(0, nil)
+	ok := sh.sio.Send(b.now, s.conn.h, s.ns.name, p.Text, p.Attachments, volatile)
+	sh.end(b)
+	b.done()
+	if !ok && !volatile {
+		return ErrDisconnected
+	}
+	return nil
+}
+
+func (s *Socket) registerAck(id int64) chan ackResult {
+	ch := make(chan ackResult, 1)
+	s.registerAckTo(id, ch)
+	return ch
+}
+
+// registerAckTo routes the ack of id to ch, which must have room for it.
+func (s *Socket) registerAckTo(id int64, ch chan ackResult) {
+	s.mu.Lock()
+	if s.acks == nil {
+		s.acks = make(map[int64]chan ackResult)
+	}
+	s.acks[id] = ch
+	s.mu.Unlock()
+}
+
+func (s *Socket) dropAck(id int64) {
+	s.mu.Lock()
+	delete(s.acks, id)
+	s.mu.Unlock()
+}
+
+// onAck delivers a client's acknowledgement.
+func (s *Socket) onAck(id int64, data []byte, attachments [][]byte) {
+	s.mu.Lock()
+	ch := s.acks[id]
+	delete(s.acks, id)
+	s.mu.Unlock()
+	if ch != nil {
+		ch <- ackResult{from: s, data: data, attachments: attachments}
+	}
+}
+
+// onEvent runs the middleware and handlers of an incoming event.
+func (s *Socket) onEvent(data []byte, attachments [][]byte, id int64) {
+	name, _ := sio.EventName(data)
+	ev := newEvent(s, name, data, attachments, id)
+	s.mu.Lock()
+	mws, anys, h, onErr := s.mws, s.onAny, s.handlers[name], s.onError
+	s.mu.Unlock()
+	e := s.conn.sh.e
+	for _, mw := range mws {
+		var err error
+		e.safely(func() { err = mw(ev) })
+		if err != nil {
+			if onErr != nil {
+				e.safely(func() { onErr(err) })
+			}
+			return
+		}
+	}
+	for _, fn := range anys {
+		e.safely(func() { fn(ev) })
+	}
+	if h != nil {
+		e.safely(func() { h(ev) })
+	}
+}
+
+// closed runs the disconnect sequence of the reference: disconnecting
+// handlers (rooms still joined), leaving the rooms, failing pending acks,
+// then disconnect handlers.
+func (s *Socket) closed(reason string) {
+	s.connected.Store(false)
+	s.mu.Lock()
+	discing, disc, acks := s.onDiscing, s.onDisconnect, s.acks
+	s.acks = nil
+	s.mu.Unlock()
+	e := s.conn.sh.e
+	for _, fn := range discing {
+		e.safely(func() { fn(reason) })
+	}
+	s.ns.remove(s)
+	for _, ch := range acks {
+		ch <- ackResult{from: s, err: ErrDisconnected}
+	}
+	for _, fn := range disc {
+		e.safely(func() { fn(reason) })
+	}
+}
