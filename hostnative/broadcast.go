@@ -2,11 +2,13 @@ package hostnative
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"time"
 
 	"github.com/siohost/siohost/core/eio"
+	"github.com/siohost/siohost/core/sio"
 )
 
 // Broadcast selects sockets of a namespace (To, Except, Local) and sends
@@ -67,6 +69,15 @@ func (b *Broadcast) Emit(event string, args ...any) error {
 	if err != nil {
 		return err
 	}
+	b.ns.adapter.Broadcast(p, b.opts())
+	return nil
+}
+
+// EmitRaw sends an event whose arguments are a raw JSON array (with
+// placeholders for attachments) to the selected sockets, as received: no
+// decoding, no re-encoding.
+func (b *Broadcast) EmitRaw(event string, args json.RawMessage, attachments [][]byte) error {
+	p := rawPacket(b.ns.name, -1, sio.Event, eventBody(event, args), attachments)
 	b.ns.adapter.Broadcast(p, b.opts())
 	return nil
 }
