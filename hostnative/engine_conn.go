@@ -32,6 +32,8 @@ type EngineConn struct {
 	onClose   func(reason, description string)
 	mailbox   []event
 	running   bool
+	waiting   bool               // a reader waits for the mailbox to drain
+	drained   *sync.Cond         // signals it
 	sockets   map[string]*Socket // Socket.IO sockets by namespace
 }
 
@@ -121,6 +123,7 @@ const (
 	evAck        // Socket.IO: an acknowledgement on nsp
 	evDisconnect // Socket.IO: the socket on nsp is gone (reason)
 	evLeft       // Socket.IO: the server disconnected socket s
+	evFrame      // a WebSocket message for the core
 )
 
 type event struct {
@@ -135,11 +138,14 @@ type event struct {
 	id          int64
 	attachments [][]byte
 	s           *Socket
+	ws          *wsConn
 }
 
 // dispatch hands an event to its connection's mailbox. Events of one
-// connection run one at a time and in order, on whichever goroutine finds
-// the mailbox idle, so no goroutine is kept per connection.
+// connection run one at a time and in order, on a goroutine that lives
+// while the mailbox is busy: the connection's reader stays shallow (its
+// stack small while it waits for the next frame), and no goroutine is kept
+// per idle connection.
 func (ev event) dispatch(e *Engine) {
 	if ev.kind == evConnError {
 		if fn := e.onConnError.Load(); fn != nil {
@@ -155,16 +161,52 @@ func (ev event) dispatch(e *Engine) {
 		return
 	}
 	c.running = true
+	c.mu.Unlock()
+	go c.drain(e)
+}
+
+func (c *EngineConn) drain(e *Engine) {
+	c.mu.Lock()
 	for len(c.mailbox) > 0 {
 		next := c.mailbox[0]
 		c.mailbox[0] = event{}
 		c.mailbox = c.mailbox[1:]
+		if c.waiting && len(c.mailbox) < mailboxLow {
+			c.waiting = false
+			c.drained.Broadcast()
+		}
 		c.mu.Unlock()
 		c.run(e, next)
 		c.mu.Lock()
 	}
 	c.mailbox = nil
 	c.running = false
+	if c.waiting {
+		c.waiting = false
+		c.drained.Broadcast()
+	}
+	c.mu.Unlock()
+}
+
+// Backpressure: a reader that has queued mailboxHigh events waits until the
+// handlers have brought the queue under mailboxLow, so a client cannot make
+// the server buffer events without bound.
+const (
+	mailboxHigh = 256
+	mailboxLow  = 64
+)
+
+// throttle blocks the caller (a connection's reader) while the mailbox is
+// too full.
+func (c *EngineConn) throttle() {
+	c.mu.Lock()
+	for len(c.mailbox) >= mailboxHigh {
+		if c.drained == nil {
+			c.drained = sync.NewCond(&c.mu)
+		}
+		c.waiting = true
+		c.drained.Wait()
+	}
 	c.mu.Unlock()
 }
 
@@ -206,6 +248,8 @@ func (c *EngineConn) run(e *Engine, ev event) {
 		}
 	case evLeft:
 		ev.s.closed(ev.reason)
+	case evFrame:
+		ev.ws.frame(ev.binary, ev.data)
 	case evClose:
 		c.mu.Lock()
 		fn := c.onClose

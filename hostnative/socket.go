@@ -17,6 +17,7 @@ import (
 
 // Handshake describes the request that opened a socket's connection.
 type Handshake struct {
+	// Headers of the handshake request; read-only.
 	Headers http.Header
 	Query   url.Values
 	// Auth is the CONNECT payload ({} when the client sent none). For v2
@@ -33,8 +34,9 @@ type Socket struct {
 	ns        *Namespace
 	conn      *EngineConn
 	id        string
-	handshake Handshake
+	auth      json.RawMessage // nil for {}
 	connected atomic.Bool
+	handshake atomic.Pointer[Handshake] // built on first use
 
 	mu           sync.Mutex
 	handlers     map[string]func(*Event)
@@ -70,26 +72,16 @@ func newSocket(ns *Namespace, c *EngineConn, auth []byte, query string) *Socket 
 	} else {
 		s.id = newSocketID()
 	}
-	r := c.req
-	s.handshake = Handshake{
-		Headers: r.Header.Clone(),
-		Query:   r.URL.Query(),
-		Auth:    json.RawMessage("{}"),
-		Address: r.RemoteAddr,
-		Time:    c.opened,
-		URL:     r.URL.RequestURI(),
-		Secure:  r.TLS != nil,
-	}
 	switch {
 	case len(auth) > 0:
-		s.handshake.Auth = append(json.RawMessage(nil), auth...)
+		s.auth = append(json.RawMessage(nil), auth...)
 	case query != "":
 		if q, err := url.ParseQuery(query); err == nil {
 			m := make(map[string]string, len(q))
 			for k := range q {
 				m[k] = q.Get(k)
 			}
-			s.handshake.Auth, _ = json.Marshal(m)
+			s.auth, _ = json.Marshal(m)
 		}
 	}
 	return s
@@ -107,8 +99,28 @@ func (s *Socket) ID() string { return s.id }
 // Namespace returns the socket's namespace.
 func (s *Socket) Namespace() *Namespace { return s.ns }
 
-// Handshake returns the details of the connection's handshake.
-func (s *Socket) Handshake() *Handshake { return &s.handshake }
+// Handshake returns the details of the connection's handshake. It is built
+// on first use, so sockets that never ask keep no copy of the request.
+func (s *Socket) Handshake() *Handshake {
+	if h := s.handshake.Load(); h != nil {
+		return h
+	}
+	r := s.conn.req
+	h := &Handshake{
+		Headers: r.Header,
+		Query:   r.URL.Query(),
+		Auth:    s.auth,
+		Address: r.RemoteAddr,
+		Time:    s.conn.opened,
+		URL:     r.URL.RequestURI(),
+		Secure:  r.TLS != nil,
+	}
+	if h.Auth == nil {
+		h.Auth = json.RawMessage("{}")
+	}
+	s.handshake.CompareAndSwap(nil, h)
+	return s.handshake.Load()
+}
 
 // Conn returns the Engine.IO connection under the socket: its transport
 // name and upgrade event.

@@ -32,7 +32,8 @@ type wsConn struct {
 
 	wmu sync.Mutex // one writer at a time
 
-	rd  io.Reader // the reading side; only the reader goroutine uses it
+	rd  io.Reader   // the reading side; only the reader goroutine uses it
+	ec  *EngineConn // the session, once known; only the reader uses it
 	hdr [ws.MaxHeaderSize - 2]byte
 }
 
@@ -306,11 +307,35 @@ func (c *wsConn) read() (errored bool) {
 			continue
 		}
 		msg = nil
+		c.deliver(msgBinary, p)
+	}
+}
+
+// deliver hands a message to the core on the session's event loop, so the
+// reader itself stays shallow: its stack stays small while it waits.
+func (c *wsConn) deliver(binaryMsg bool, p []byte) {
+	if c.ec == nil {
+		c.sh.mu.Lock()
+		c.ec = c.sh.conns[c.h]
+		c.sh.mu.Unlock()
+	}
+	if c.ec == nil {
 		b := c.sh.begin(0, nil)
-		c.sh.core.Frame(b.now, c.id, c.h, msgBinary, p)
+		c.sh.core.Frame(b.now, c.id, c.h, binaryMsg, p)
 		c.sh.end(b)
 		b.done()
+		return
 	}
+	event{kind: evFrame, c: c.ec, ws: c, binary: binaryMsg, data: p}.dispatch(c.sh.e)
+	c.ec.throttle()
+}
+
+// frame runs on the event loop: the core takes the message.
+func (c *wsConn) frame(binaryMsg bool, p []byte) {
+	b := c.sh.begin(0, nil)
+	c.sh.core.Frame(b.now, c.id, c.h, binaryMsg, p)
+	c.sh.end(b)
+	b.done()
 }
 
 func (c *wsConn) closeWith(code ws.StatusCode) {
