@@ -290,8 +290,10 @@ func (it *ArrayIter) Next() ([]byte, bool) {
 // the array: "[" + Rest() is a valid array of the remaining elements.
 func (it *ArrayIter) Rest() []byte { return it.b[it.i:] }
 
-// Unquote decodes a valid JSON string literal. It allocates only when the
-// string holds escapes.
+// Unquote decodes a valid JSON string literal into a new string (one
+// allocation, two when the literal holds escapes). A \u escape of a
+// surrogate that is not half of a high+low pair becomes U+FFFD, as in
+// encoding/json.
 func Unquote(raw []byte) (string, bool) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", false
@@ -308,47 +310,88 @@ func Unquote(raw []byte) (string, bool) {
 		return string(s), true
 	}
 	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' {
-			out = append(out, c)
+	for i := 0; i < len(s); {
+		if s[i] != '\\' {
+			out = append(out, s[i])
+			i++
 			continue
 		}
-		i++
-		if i >= len(s) {
+		r, n := unescape(s[i:])
+		if n == 0 {
 			return "", false
 		}
-		switch s[i] {
-		case '"', '\\', '/':
-			out = append(out, s[i])
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			if i+5 > len(s) || !isHex4(s[i+1:i+5]) {
-				return "", false
-			}
-			r := rune(hex4(s[i+1 : i+5]))
-			i += 4
-			if r >= 0xD800 && r < 0xDC00 && i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' && isHex4(s[i+3:i+7]) {
-				if r2 := rune(hex4(s[i+3 : i+7])); r2 >= 0xDC00 && r2 < 0xE000 {
-					r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
-					i += 6
-				}
-			}
-			out = utf8.AppendRune(out, r)
-		default:
-			return "", false
-		}
+		out = utf8.AppendRune(out, r)
+		i += n
 	}
 	return string(out), true
+}
+
+// unquotedEquals reports whether the valid JSON string literal raw decodes
+// to s (as Unquote would), without allocating.
+func unquotedEquals(raw []byte, s string) bool {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return false
+	}
+	raw = raw[1 : len(raw)-1]
+	var buf [utf8.UTFMax]byte
+	for len(raw) > 0 {
+		if raw[0] != '\\' {
+			if len(s) == 0 || s[0] != raw[0] {
+				return false
+			}
+			raw, s = raw[1:], s[1:]
+			continue
+		}
+		r, n := unescape(raw)
+		if n == 0 {
+			return false
+		}
+		w := utf8.EncodeRune(buf[:], r)
+		if len(s) < w || s[:w] != string(buf[:w]) {
+			return false
+		}
+		raw, s = raw[n:], s[w:]
+	}
+	return len(s) == 0
+}
+
+// unescape decodes the escape sequence that starts s (s[0] is a backslash):
+// its rune and length, or a length of 0 when it is invalid. A high
+// surrogate escape directly followed by a low surrogate escape is one rune
+// (12 bytes); any other surrogate is U+FFFD.
+func unescape(s []byte) (rune, int) {
+	if len(s) < 2 {
+		return 0, 0
+	}
+	switch s[1] {
+	case '"', '\\', '/':
+		return rune(s[1]), 2
+	case 'b':
+		return '\b', 2
+	case 'f':
+		return '\f', 2
+	case 'n':
+		return '\n', 2
+	case 'r':
+		return '\r', 2
+	case 't':
+		return '\t', 2
+	case 'u':
+		if len(s) < 6 || !isHex4(s[2:6]) {
+			return 0, 0
+		}
+		r := rune(hex4(s[2:6]))
+		if r < 0xD800 || r >= 0xE000 {
+			return r, 6
+		}
+		if r < 0xDC00 && len(s) >= 12 && s[6] == '\\' && s[7] == 'u' && isHex4(s[8:12]) {
+			if r2 := rune(hex4(s[8:12])); r2 >= 0xDC00 && r2 < 0xE000 {
+				return (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000, 12
+			}
+		}
+		return utf8.RuneError, 6
+	}
+	return 0, 0
 }
 
 func hex4(b []byte) int {
@@ -413,17 +456,19 @@ func walkPlaceholders(b []byte, i, depth int, fn func(start, end, num int) bool)
 			if !ok {
 				return 0, false
 			}
-			key := b[i+1 : kend-1]
+			key := b[i:kend]
 			i = skipSpace(b, skipSpace(b, kend)+1) // past ':'
 			vstart := i
 			end, ok := walkPlaceholders(b, i, depth+1, fn)
 			if !ok {
 				return 0, false
 			}
-			switch string(key) {
-			case "_placeholder":
+			// Keys compare decoded, as JavaScript sees them: an escaped
+			// "\u005fplaceholder" is the same key.
+			switch {
+			case unquotedEquals(key, "_placeholder"):
 				isPlaceholder = string(b[vstart:end]) == "true"
-			case "num":
+			case unquotedEquals(key, "num"):
 				num = smallInt(b[vstart:end])
 			}
 			i = skipSpace(b, end)
@@ -442,7 +487,9 @@ func walkPlaceholders(b []byte, i, depth int, fn func(start, end, num int) bool)
 	return scanValue(b, i, depth)
 }
 
-// smallInt parses a non-negative JSON integer below 1<<20, or returns -1.
+// smallInt parses a non-negative JSON integer of at most seven digits in
+// its canonical spelling (no sign, fraction, exponent or leading zero), or
+// returns -1.
 func smallInt(b []byte) int {
 	if len(b) == 0 || len(b) > 7 {
 		return -1

@@ -148,9 +148,10 @@ func validate(p *Packet) error {
 		switch kindOf(first) {
 		case kindNumber:
 		case kindString:
-			name, _ := Unquote(first)
+			// Compared decoded ("\u0063onnect" is "connect"), without
+			// allocating.
 			for _, r := range reserved {
-				if name == r {
+				if unquotedEquals(first, r) {
 					return ErrReservedEvent
 				}
 			}
