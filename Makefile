@@ -5,9 +5,16 @@ NPM ?= npm
 
 .PHONY: run test deps test-go test-wasm-build vet
 
-# Runs the standalone server with its demo on http://localhost:3000.
+# Runs the standalone server with its chat demo on http://localhost:3000
+# (flags through ARGS, e.g. make run ARGS=-allow-eio3). The page's client,
+# socket.io-client from testdata/interop, is installed first if missing;
+# without npm the server still runs, and says what the page lacks.
+SIO_CLIENT_JS = testdata/interop/node_modules/sio-client-v4/dist/socket.io.min.js
 run:
-	$(GO) run ./cmd/siohost
+	@test -f $(SIO_CLIENT_JS) || { \
+	  if command -v $(NPM) >/dev/null; then cd testdata/interop && $(NPM) ci --no-audit --no-fund; \
+	  else echo "npm not found: the chat page needs it for its client (Debian: apt-get install nodejs npm)"; fi; }
+	$(GO) run ./cmd/siohost -client-js $(SIO_CLIENT_JS) $(ARGS)
 
 # Runs every test: installs the official JavaScript peers (pinned in
 # testdata/interop/package-lock.json), checks that core/ builds for both

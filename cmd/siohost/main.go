@@ -1,101 +1,149 @@
-// Command siohost is the standalone siohost server. It serves Engine.IO at
-// /engine.io/ and a small demo page at / in which every browser tab's
-// messages are relayed to all connected sessions.
+// Command siohost is the standalone siohost server: a Socket.IO v4 server at
+// /socket.io/ and, at /, a chat demo that uses the official browser client
+// (socket.io-client 4), which it serves at /socket.io/socket.io.min.js from
+// node_modules, as Node's socket.io serves its own client bundle.
+//
+//	make run                  # installs the npm peers if missing, then runs this
+//	go run ./cmd/siohost -h   # the flags
 package main
 
 import (
-	_ "embed"
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"sync"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/siohost/siohost/examples/chat/chat"
 	"github.com/siohost/siohost/hostnative"
 )
 
-//go:embed demo.html
-var demoPage []byte
+// config is what the flags set.
+type config struct {
+	addr              string
+	pingInterval      time.Duration
+	pingTimeout       time.Duration
+	maxHTTPBufferSize int64
+	allowEIO3         bool
+	corsOrigins       []string
+	clientJS          string
+}
 
 func main() {
-	addr := flag.String("addr", "localhost:3000", "listen address")
-	path := flag.String("path", "/engine.io", "Engine.IO path")
-	allowEIO3 := flag.Bool("allow-eio3", false, "accept Engine.IO v3 clients (socket.io-client 2.x)")
-	pingInterval := flag.Duration("ping-interval", 25*time.Second, "heartbeat interval")
-	pingTimeout := flag.Duration("ping-timeout", 20*time.Second, "heartbeat timeout")
-	maxBuffer := flag.Int64("max-http-buffer-size", 1e6, "largest message or POST body, in bytes")
+	var cfg config
+	var cors string
+	flag.StringVar(&cfg.addr, "addr", "localhost:3000", "listen address")
+	flag.DurationVar(&cfg.pingInterval, "ping-interval", 25*time.Second, "Engine.IO heartbeat interval")
+	flag.DurationVar(&cfg.pingTimeout, "ping-timeout", 20*time.Second, "Engine.IO heartbeat timeout")
+	flag.Int64Var(&cfg.maxHTTPBufferSize, "max-http-buffer-size", 1e6, "largest message or POST body, in bytes")
+	flag.BoolVar(&cfg.allowEIO3, "allow-eio3", false, "also accept Engine.IO v3 clients (socket.io-client 2.x)")
+	flag.StringVar(&cors, "cors-origin", "", `origins allowed to poll cross-origin, comma-separated, or "*" (default: none)`)
+	flag.StringVar(&cfg.clientJS, "client-js", chat.DefaultClientJS, "path of the browser client socket.io.min.js (socket.io-client 4), served at "+chat.ClientJSPath)
 	flag.Parse()
-
-	engine := hostnative.NewEngine(hostnative.EngineOptions{
-		Path:              *path,
-		PingInterval:      *pingInterval,
-		PingTimeout:       *pingTimeout,
-		MaxHTTPBufferSize: *maxBuffer,
-		AllowEIO3:         *allowEIO3,
-	})
-	relay := newRelay()
-	engine.OnConnection(relay.add)
-	engine.OnConnectionError(func(e *hostnative.ConnectionError) {
-		slog.Info("connection refused", "code", e.Code, "message", e.Message, "context", e.Context, "remote", e.Request.RemoteAddr)
-	})
-
-	mux := http.NewServeMux()
-	mux.Handle(engine.Path(), engine)
-	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write(demoPage)
-	})
-	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-
-	fmt.Printf("siohost listening on http://%s\n", *addr)
-	fmt.Printf("  Engine.IO (v4%s) at %s (polling, websocket)\n", map[bool]string{true: " and v3", false: ""}[*allowEIO3], engine.Path())
-	fmt.Printf("  demo page at http://%s/\n", *addr)
-
-	go func() {
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-		<-sig
-		engine.Close()
-		_ = srv.Close()
-	}()
-	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+	for o := range strings.SplitSeq(cors, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			cfg.corsOrigins = append(cfg.corsOrigins, o)
+		}
+	}
+	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "siohost:", err)
 		os.Exit(1)
 	}
 }
 
-// relay sends every message it receives to every open session.
-type relay struct {
-	mu    sync.Mutex
-	conns map[*hostnative.EngineConn]struct{}
+func run(cfg config) error {
+	io, handler := newServer(cfg)
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	printBanner(cfg, io, ln.Addr().String())
+
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		<-ctx.Done()
+		slog.Info("shutting down", "sessions", io.Engine().Len())
+		io.Close() // every client is told the server is going away
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	<-stopped
+	return nil
 }
 
-func newRelay() *relay { return &relay{conns: make(map[*hostnative.EngineConn]struct{})} }
+// newServer builds the Socket.IO server with the chat and the HTTP handler
+// that serves it, the page and the client bundle.
+func newServer(cfg config) (*hostnative.Server, http.Handler) {
+	opts := hostnative.EngineOptions{
+		PingInterval:      cfg.pingInterval,
+		PingTimeout:       cfg.pingTimeout,
+		MaxHTTPBufferSize: cfg.maxHTTPBufferSize,
+		AllowEIO3:         cfg.allowEIO3,
+	}
+	if len(cfg.corsOrigins) > 0 {
+		opts.CORS = &hostnative.CORSOptions{Origins: cfg.corsOrigins}
+	}
+	io := hostnative.NewServer(hostnative.ServerOptions{Engine: opts})
+	io.Engine().OnConnectionError(func(e *hostnative.ConnectionError) {
+		slog.Info("connection refused", "code", e.Code, "message", e.Message, "context", e.Context,
+			"remote", e.Request.RemoteAddr, "url", e.Request.URL.RequestURI())
+	})
+	// Connection logging as a middleware: the chat owns the connection
+	// handler, and a namespace has only one.
+	io.Use(func(s *hostnative.Socket) error {
+		slog.Info("socket connected", "id", s.ID(), "transport", s.Conn().Transport(),
+			"protocol", s.Conn().Protocol(), "remote", s.Handshake().Address)
+		s.OnDisconnect(func(reason string) { slog.Info("socket disconnected", "id", s.ID(), "reason", reason) })
+		return nil
+	})
+	chat.Register(io)
 
-func (r *relay) add(c *hostnative.EngineConn) {
-	r.mu.Lock()
-	r.conns[c] = struct{}{}
-	r.mu.Unlock()
-	c.OnMessage(func(data []byte, binary bool) {
-		r.mu.Lock()
-		peers := make([]*hostnative.EngineConn, 0, len(r.conns))
-		for p := range r.conns {
-			peers = append(peers, p)
-		}
-		r.mu.Unlock()
-		for _, p := range peers {
-			_ = p.Send(data, binary)
-		}
-	})
-	c.OnClose(func(reason, _ string) {
-		r.mu.Lock()
-		delete(r.conns, c)
-		r.mu.Unlock()
-		slog.Info("session closed", "sid", c.ID(), "reason", reason)
-	})
-	slog.Info("session opened", "sid", c.ID(), "transport", c.Transport(), "protocol", c.Protocol())
+	mux := http.NewServeMux()
+	mux.Handle(io.Path(), io)
+	chat.Mount(mux, cfg.clientJS)
+	return io, mux
+}
+
+func printBanner(cfg config, io *hostnative.Server, addr string) {
+	host, port, _ := net.SplitHostPort(addr)
+	if h, _, _ := net.SplitHostPort(cfg.addr); h != "" {
+		host = h // keep the name asked for, e.g. localhost
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	base := "http://" + net.JoinHostPort(host, port)
+
+	protocols := "Engine.IO v4 (socket.io-client 3 and 4)"
+	if cfg.allowEIO3 {
+		protocols = "Engine.IO v4 and v3 (socket.io-client 2, 3 and 4)"
+	}
+	cors := "same origin only"
+	if len(cfg.corsOrigins) > 0 {
+		cors = strings.Join(cfg.corsOrigins, ", ")
+	}
+	fmt.Printf("siohost listening on %s\n", base)
+	fmt.Printf("  Socket.IO    %s%s  %s, polling and websocket\n", base, io.Path(), protocols)
+	fmt.Printf("               ping every %s, timeout %s; messages up to %d bytes; CORS: %s\n",
+		cfg.pingInterval, cfg.pingTimeout, cfg.maxHTTPBufferSize, cors)
+	fmt.Printf("  client       %s%s  from %s\n", base, chat.ClientJSPath, cfg.clientJS)
+	fmt.Printf("  chat demo    %s/\n", base)
+	if err := chat.CheckClientJS(cfg.clientJS); err != nil {
+		fmt.Printf("\nWARNING: %v.\nThe Socket.IO server works, but the chat page cannot load its client until then.\n\n", err)
+	}
 }

@@ -1,0 +1,60 @@
+// Command chat embeds a Socket.IO server in a plain net/http application:
+// the chat of package chat at http://localhost:3000/, its Socket.IO server
+// at /socket.io/, and the official browser client at
+// /socket.io/socket.io.min.js, read from node_modules at run time.
+//
+// From the repository root, after `cd testdata/interop && npm ci`:
+//
+//	go run ./examples/chat
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/siohost/siohost/examples/chat/chat"
+	"github.com/siohost/siohost/hostnative"
+)
+
+func main() {
+	addr := flag.String("addr", "localhost:3000", "listen address")
+	clientJS := flag.String("client-js", chat.DefaultClientJS, "path of socket.io.min.js (socket.io-client 4)")
+	flag.Parse()
+
+	io := hostnative.NewServer(hostnative.ServerOptions{}) // Node's defaults, at /socket.io/
+	chat.Register(io)
+
+	mux := http.NewServeMux()
+	mux.Handle(io.Path(), io)
+	mux.Handle("GET /{$}", chat.PageHandler())
+	mux.Handle("GET "+chat.ClientJSPath, chat.ClientJS(*clientJS))
+	mux.Handle("GET "+chat.ClientJSPath+".map", chat.ClientJS(*clientJS))
+
+	if err := chat.CheckClientJS(*clientJS); err != nil {
+		log.Print("warning: ", err)
+	}
+	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		<-ctx.Done()
+		io.Close() // every client is told the server is going away
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	log.Printf("chat on http://%s/ (Socket.IO at %s)", *addr, io.Path())
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+	<-stopped
+}
