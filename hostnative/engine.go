@@ -113,6 +113,13 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	upgrade := isUpgrade(r)
+	if upgrade && !validWebSocketKey(r) {
+		// Refused before any session exists, as the reference's ws server
+		// does.
+		w.Header().Set("Connection", "close")
+		http.Error(w, "Bad Request", http.StatusBadRequest)
+		return
+	}
 	if e.opts.CORS != nil && !upgrade && e.opts.CORS.apply(w, r) {
 		return
 	}

@@ -124,6 +124,7 @@ const (
 	evDisconnect // Socket.IO: the socket on nsp is gone (reason)
 	evLeft       // Socket.IO: the server disconnected socket s
 	evFrame      // a WebSocket message for the core
+	evConnClosed // a WebSocket ended (binary: it failed)
 )
 
 type event struct {
@@ -250,6 +251,8 @@ func (c *EngineConn) run(e *Engine, ev event) {
 		ev.s.closed(ev.reason)
 	case evFrame:
 		ev.ws.frame(ev.binary, ev.data)
+	case evConnClosed:
+		ev.ws.closed(ev.binary)
 	case evClose:
 		c.mu.Lock()
 		fn := c.onClose

@@ -1,6 +1,7 @@
 package hostnative
 
 import (
+	"encoding/base64"
 	"io"
 	"net/http"
 	"strconv"
@@ -90,6 +91,15 @@ func isUpgrade(r *http.Request) bool {
 	return r.Method == http.MethodGet &&
 		headerHasToken(r.Header, "Connection", "upgrade") &&
 		strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// validWebSocketKey checks the version and key of a WebSocket handshake.
+func validWebSocketKey(r *http.Request) bool {
+	if r.Header.Get("Sec-WebSocket-Version") != "13" {
+		return false
+	}
+	key, err := base64.StdEncoding.DecodeString(r.Header.Get("Sec-WebSocket-Key"))
+	return err == nil && len(key) == 16
 }
 
 func headerHasToken(h http.Header, key, token string) bool {

@@ -29,6 +29,7 @@ type wsConn struct {
 	closing bool       // a close frame is to be sent after out
 	code    int        // its close code, 0 for none
 	done    bool       // the close frame was sent or the conn failed
+	failed  bool       // a write failed: the end is a transport error
 
 	wmu sync.Mutex // one writer at a time
 
@@ -182,7 +183,7 @@ func (c *wsConn) writeClose(nc net.Conn, code int) {
 // fail drops a connection whose writes failed; the reader reports it.
 func (c *wsConn) fail() {
 	c.mu.Lock()
-	c.done = true
+	c.done, c.failed = true, true
 	for _, f := range c.out {
 		putFrame(f)
 	}
@@ -227,13 +228,30 @@ func (c *wsConn) readLoop() {
 	errored := c.read()
 	c.mu.Lock()
 	nc := c.nc
+	errored = errored || c.failed
 	c.done = true
 	for _, f := range c.out {
 		putFrame(f)
 	}
 	c.out = nil
 	c.mu.Unlock()
+	// The core hears of the end after the frames read before it.
+	if c.ec != nil {
+		event{kind: evConnClosed, c: c.ec, ws: c, binary: errored}.dispatch(c.sh.e)
+	} else {
+		c.closed(errored)
+	}
+	if errored {
+		// Unread input would make the close a reset that can destroy the
+		// close frame in flight: drain it first, for a bounded time.
+		_ = nc.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, _ = io.Copy(io.Discard, io.LimitReader(c.rd, 1<<20))
+	}
 	_ = nc.Close()
+}
+
+// closed tells the core that the WebSocket is gone.
+func (c *wsConn) closed(errored bool) {
 	b := c.sh.begin(0, nil)
 	delete(c.sh.sockets, c.id)
 	c.sh.core.ConnClosed(b.now, c.id, c.h, errored)

@@ -69,6 +69,9 @@ func (s *Server) Request(now int64, r *Request) Handle {
 	if ss == nil || ss.state != stateOpen || !s.expire(ss, now) {
 		return s.fail(r, CodeUnknownSID, "", ctx1("sid", r.SID))
 	}
+	if r.Upgrade && tr != TransportWebSocket {
+		return s.acceptAndClose(r)
+	}
 	if r.Upgrade {
 		return s.probe(now, r, ss)
 	}
@@ -115,6 +118,9 @@ func (s *Server) handshake(now int64, r *Request, tr Transports) Handle {
 	}
 	if r.Refused {
 		return s.fail(r, CodeForbidden, r.RefusedMessage, ctx1("message", r.RefusedMessage))
+	}
+	if r.Upgrade && tr != TransportWebSocket {
+		return s.acceptAndClose(r)
 	}
 	var proto uint8
 	switch {
@@ -169,6 +175,15 @@ func (s *Server) probe(now int64, r *Request, ss *session) Handle {
 	ss.upgradeBy = now + s.cfg.UpgradeTimeout
 	s.schedule(ss)
 	return ss.handle
+}
+
+// acceptAndClose completes a WebSocket upgrade that names another
+// transport, then closes it, as the reference does: the polling transport
+// does not take upgrades.
+func (s *Server) acceptAndClose(r *Request) Handle {
+	s.emit(Effect{Kind: EffAccept, Conn: r.Conn})
+	s.emit(Effect{Kind: EffCloseConn, Conn: r.Conn})
+	return 0
 }
 
 // Body hands the server the body of the POST request conn of session h.
