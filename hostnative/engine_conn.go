@@ -30,10 +30,10 @@ type EngineConn struct {
 	onMessage func(data []byte, binary bool)
 	onUpgrade func(transport string)
 	onClose   func(reason, description string)
-	mailbox   []event
-	running   bool
-	waiting   bool               // a reader waits for the mailbox to drain
-	drained   *sync.Cond         // signals it
+	mailbox   queue      // events for the application's handlers
+	inbox     queue      // WebSocket input for the core
+	waiting   bool       // a reader waits for the queues to drain
+	drained   *sync.Cond // signals it
 	sockets   map[string]*Socket // Socket.IO sockets by namespace
 }
 
@@ -142,51 +142,74 @@ type event struct {
 	ws          *wsConn
 }
 
-// dispatch hands an event to its connection's mailbox. Events of one
-// connection run one at a time and in order, on a goroutine that lives
-// while the mailbox is busy: the connection's reader stays shallow (its
-// stack small while it waits for the next frame), and no goroutine is kept
-// per idle connection.
+// queue is a connection's run queue: its events run one at a time and in
+// order, on a goroutine that lives while the queue is busy, so no goroutine
+// is kept per idle connection and the connection's reader stays shallow
+// (its stack small while it waits for the next frame).
+type queue struct {
+	events  []event
+	running bool
+}
+
+// dispatch routes an event. Application events go to the mailbox; WebSocket
+// input goes to the inbox, which feeds the core and never waits for a
+// handler, so a handler that awaits an ack does not block the frame that
+// carries it; acks go straight to the emitter waiting for them.
 func (ev event) dispatch(e *Engine) {
-	if ev.kind == evConnError {
+	c := ev.c
+	switch ev.kind {
+	case evConnError:
 		if fn := e.onConnError.Load(); fn != nil {
 			e.safely(func() { (*fn)(ev.cerr) })
 		}
 		return
+	case evAck:
+		if s := c.socket(ev.nsp); s != nil {
+			s.onAck(ev.id, ev.data, ev.attachments)
+		}
+		return
+	case evFrame, evConnClosed:
+		c.enqueue(e, &c.inbox, ev)
+		return
 	}
-	c := ev.c
+	c.enqueue(e, &c.mailbox, ev)
+}
+
+func (c *EngineConn) enqueue(e *Engine, q *queue, ev event) {
 	c.mu.Lock()
-	c.mailbox = append(c.mailbox, ev)
-	if c.running {
+	q.events = append(q.events, ev)
+	if q.running {
 		c.mu.Unlock()
 		return
 	}
-	c.running = true
+	q.running = true
 	c.mu.Unlock()
-	go c.drain(e)
+	go c.drain(e, q)
 }
 
-func (c *EngineConn) drain(e *Engine) {
+func (c *EngineConn) drain(e *Engine, q *queue) {
 	c.mu.Lock()
-	for len(c.mailbox) > 0 {
-		next := c.mailbox[0]
-		c.mailbox[0] = event{}
-		c.mailbox = c.mailbox[1:]
-		if c.waiting && len(c.mailbox) < mailboxLow {
-			c.waiting = false
-			c.drained.Broadcast()
-		}
+	for len(q.events) > 0 {
+		next := q.events[0]
+		q.events[0] = event{}
+		q.events = q.events[1:]
+		c.wake()
 		c.mu.Unlock()
 		c.run(e, next)
 		c.mu.Lock()
 	}
-	c.mailbox = nil
-	c.running = false
-	if c.waiting {
+	q.events = nil
+	q.running = false
+	c.wake()
+	c.mu.Unlock()
+}
+
+// wake releases a waiting reader once the queues are short again.
+func (c *EngineConn) wake() {
+	if c.waiting && len(c.mailbox.events)+len(c.inbox.events) < mailboxLow {
 		c.waiting = false
 		c.drained.Broadcast()
 	}
-	c.mu.Unlock()
 }
 
 // Backpressure: a reader that has queued mailboxHigh events waits until the
@@ -201,7 +224,7 @@ const (
 // too full.
 func (c *EngineConn) throttle() {
 	c.mu.Lock()
-	for len(c.mailbox) >= mailboxHigh {
+	for len(c.mailbox.events)+len(c.inbox.events) >= mailboxHigh {
 		if c.drained == nil {
 			c.drained = sync.NewCond(&c.mu)
 		}
@@ -238,10 +261,6 @@ func (c *EngineConn) run(e *Engine, ev event) {
 	case evEvent:
 		if s := c.socket(ev.nsp); s != nil {
 			s.onEvent(ev.data, ev.attachments, ev.id)
-		}
-	case evAck:
-		if s := c.socket(ev.nsp); s != nil {
-			s.onAck(ev.id, ev.data, ev.attachments)
 		}
 	case evDisconnect:
 		if s := c.takeSocket(ev.nsp); s != nil {

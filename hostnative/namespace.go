@@ -147,7 +147,13 @@ func (ns *Namespace) deliver(ids []string, p *EncodedPacket, volatile bool) int 
 func (srv *Server) connect(c *EngineConn, name string, auth []byte, query string) {
 	ns := srv.lookup(name, auth)
 	if ns == nil {
-		srv.refuse(c, name, "Invalid namespace", nil)
+		var data []byte
+		if c.protocol == 3 {
+			// The reference sends v2 clients the same object as the others
+			// here (its middleware errors, though, reach them as data).
+			data = []byte(`{"message":"Invalid namespace"}`)
+		}
+		srv.refuse(c, name, "Invalid namespace", data)
 		return
 	}
 	s := newSocket(ns, c, auth, query)

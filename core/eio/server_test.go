@@ -457,7 +457,12 @@ func TestApplicationCloseDrainsQueue(t *testing.T) {
 	require.Zero(t, s.Request(3, &Request{Conn: 2, Method: "GET", EIO: "4", Transport: "polling", SID: sid}))
 	effects := s.Effects()
 	require.Len(t, effects, 1)
-	require.Equal(t, "4bye\x1e1", string(effects[0].Data))
+	require.Equal(t, "4bye", string(effects[0].Data))
+	// The close comes on the GET after, so the client has handled "bye".
+	require.Zero(t, s.Request(3, &Request{Conn: 6, Method: "GET", EIO: "4", Transport: "polling", SID: sid}))
+	effects = s.Effects()
+	require.Len(t, effects, 1)
+	require.Equal(t, "1", string(effects[0].Data))
 	_, ok := s.NextDeadline()
 	require.False(t, ok, "the drained session is gone")
 	require.Zero(t, s.Request(4, &Request{Conn: 3, Method: "GET", EIO: "4", Transport: "polling", SID: sid}))

@@ -29,14 +29,15 @@ const (
 // session is the state of one Engine.IO session. Fields are ordered to keep
 // the struct small: an idle session holds no buffer.
 type session struct {
-	handle     Handle
-	state      sessionState
-	proto      uint8 // 3 or 4
-	b64        bool  // v3: binary as base64 in text payloads
-	probe      probeState
-	refreshed  bool // v4: the pong deadline was already refreshed once
-	postBinary bool // the POST being read is application/octet-stream
-	id         string
+	handle      Handle
+	state       sessionState
+	proto       uint8 // 3 or 4
+	b64         bool  // v3: binary as base64 in text payloads
+	probe       probeState
+	refreshed   bool // v4: the pong deadline was already refreshed once
+	postBinary  bool // the POST being read is application/octet-stream
+	lingerClose bool // lingering: a close packet is due to the next GET
+	id          string
 
 	ws       uint64 // WebSocket transport conn, once upgraded or opened directly
 	getConn  uint64 // pending polling GET
@@ -267,27 +268,31 @@ const (
 )
 
 // closeSession ends a session: the pending GET is answered (noop when the
-// client itself asked to close, else what was queued and a close packet),
-// WebSockets are closed, and the application is told why.
+// client itself asked to close, else a close packet, or first what was
+// still queued), WebSockets are closed, and the application is told why.
 //
-// A polling session with no GET pending lingers instead of vanishing: when
-// the client closed it, the GET it may have had in flight gets a noop; when
-// the server closed it with packets still queued, the client's next GET
-// gets them, then the close packet, as the reference drains its buffer
-// before closing.
+// A polling session whose close cannot be told at once lingers instead of
+// vanishing: when the client closed it, the GET it may have had in flight
+// gets a noop; when the application closed it with packets still queued,
+// the next GET gets them and the one after it the close packet, as the
+// reference drains its buffer before closing, so a client handles the last
+// packets before it hears of the close.
 func (s *Server) closeSession(ss *session, reason, desc string, how closeHow) {
 	byClient := how == closeByClient
-	polling := ss.ws == 0 && ss.getConn == 0
 	if how == closeByServer {
 		// Only an application's close drains the queue; the reference drops
 		// it on errors and timeouts.
 		ss.queue, ss.arena = ss.queue[:0], ss.arena[:0]
 	}
+	linger := ss.ws == 0 && ((byClient && ss.getConn == 0) || (!byClient && len(ss.queue) > 0))
 	if ss.getConn != 0 {
-		if byClient {
+		switch {
+		case byClient:
 			s.respondPacket(ss, ss.getConn, Noop)
-		} else {
-			s.flushClose(ss, ss.getConn)
+		case len(ss.queue) > 0:
+			s.flushPoll(ss)
+		default:
+			s.respondPacket(ss, ss.getConn, Close)
 		}
 		ss.getConn = 0
 	}
@@ -302,33 +307,36 @@ func (s *Server) closeSession(ss *session, reason, desc string, how closeHow) {
 	}
 	s.emit(Effect{Kind: EffClose, Session: ss.handle, Text: reason, Desc: desc})
 	s.open--
-	switch {
-	case polling && byClient:
-		*ss = session{handle: ss.handle, id: ss.id, proto: ss.proto, b64: ss.b64, state: stateLinger,
-			lingerBy: s.now + lingerTime}
-	case polling && len(ss.queue) > 0:
-		*ss = session{handle: ss.handle, id: ss.id, proto: ss.proto, b64: ss.b64, state: stateLinger,
-			lingerBy: s.now + s.cfg.PingTimeout, queue: ss.queue, arena: ss.arena}
-	default:
+	if !linger {
 		s.release(ss)
 		return
 	}
+	next := session{handle: ss.handle, id: ss.id, proto: ss.proto, b64: ss.b64, state: stateLinger}
+	if byClient {
+		next.lingerBy = s.now + lingerTime
+	} else {
+		next.lingerBy = s.now + s.cfg.PingTimeout
+		next.lingerClose = true
+		next.queue, next.arena = ss.queue, ss.arena
+	}
+	*ss = next
 	s.schedule(ss)
 }
 
-// flushClose answers polling request conn with the queued packets followed
-// by a close packet.
-func (s *Server) flushClose(ss *session, conn uint64) {
-	ss.queue = append(ss.queue, queued{t: Close})
-	ss.getConn = conn
-	s.flushPoll(ss)
-}
-
-// lingerPoll answers a GET for a lingering session, which then goes away.
+// lingerPoll answers a GET for a lingering session: the packets still
+// queued, then a close packet on the GET after; a noop when the client
+// closed the session itself.
 func (s *Server) lingerPoll(ss *session, conn uint64) {
-	if len(ss.queue) > 0 {
-		s.flushClose(ss, conn)
-	} else {
+	switch {
+	case len(ss.queue) > 0:
+		ss.getConn = conn
+		s.flushPoll(ss)
+		ss.lingerBy = s.now + s.cfg.PingTimeout
+		s.schedule(ss)
+		return
+	case ss.lingerClose:
+		s.respondPacket(ss, conn, Close)
+	default:
 		s.respondPacket(ss, conn, Noop)
 	}
 	s.release(ss)
