@@ -30,10 +30,10 @@ type EngineConn struct {
 	onMessage func(data []byte, binary bool)
 	onUpgrade func(transport string)
 	onClose   func(reason, description string)
-	mailbox   queue      // events for the application's handlers
-	inbox     queue      // WebSocket input for the core
-	waiting   bool       // a reader waits for the queues to drain
-	drained   *sync.Cond // signals it
+	mailbox   queue              // events for the application's handlers
+	inbox     queue              // WebSocket input for the core
+	waiting   bool               // a reader waits for the queues to drain
+	drained   *sync.Cond         // signals it
 	sockets   map[string]*Socket // Socket.IO sockets by namespace
 }
 
