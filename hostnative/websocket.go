@@ -237,7 +237,7 @@ func (c *wsConn) readLoop() {
 	c.mu.Unlock()
 	// The core hears of the end after the frames read before it.
 	if c.ec != nil {
-		event{kind: evConnClosed, c: c.ec, ws: c, binary: errored}.dispatch(c.sh.e)
+		c.ec.enqueue(c.sh.e, &c.ec.inbox, event{kind: evConnClosed, c: c.ec, ws: c, binary: errored})
 	} else {
 		c.closed(errored)
 	}
@@ -279,8 +279,7 @@ func (c *wsConn) read() (errored bool) {
 				c.closeWith(ws.StatusProtocolError)
 				return true
 			}
-			var buf [125]byte
-			p := buf[:h.Length]
+			p := make([]byte, h.Length) // rare: kept off the reader's stack
 			if _, err := io.ReadFull(c.rd, p); err != nil {
 				return false
 			}
@@ -344,7 +343,7 @@ func (c *wsConn) deliver(binaryMsg bool, p []byte) {
 		b.done()
 		return
 	}
-	event{kind: evFrame, c: c.ec, ws: c, binary: binaryMsg, data: p}.dispatch(c.sh.e)
+	c.ec.enqueue(c.sh.e, &c.ec.inbox, event{kind: evFrame, c: c.ec, ws: c, binary: binaryMsg, data: p})
 	c.ec.throttle()
 }
 
