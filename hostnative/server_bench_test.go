@@ -2,9 +2,9 @@ package hostnative
 
 import (
 	"io"
+	"net/http/httptest"
 	"os"
 	"strconv"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
