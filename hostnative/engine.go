@@ -1,6 +1,7 @@
 package hostnative
 
 import (
+	"context"
 	"crypto/rand"
 	"io"
 	"net/http"
@@ -24,7 +25,8 @@ type Engine struct {
 	onConnection atomic.Pointer[func(*EngineConn)]
 	onConnError  atomic.Pointer[func(*ConnectionError)]
 	upgrader     ws.HTTPUpgrader
-	sio          *Server // the Socket.IO server on top, if any
+	sio          *Server      // the Socket.IO server on top, if any
+	busy         atomic.Int64 // connection queues being drained
 }
 
 // ConnectionError describes a refused request, as the reference server's
@@ -93,6 +95,27 @@ func (e *Engine) Close() {
 		sh.end(b)
 		b.done()
 	}
+}
+
+// Shutdown closes every session like Close, then waits until the handlers
+// of their last events (close, disconnect) have run, or ctx ends.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	e.Close()
+	return e.idle(ctx)
+}
+
+// idle waits until no connection has events left to run.
+func (e *Engine) idle(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for e.busy.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
 }
 
 func (e *Engine) shardFor(sid string) *shard {

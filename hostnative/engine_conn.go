@@ -184,6 +184,7 @@ func (c *EngineConn) enqueue(e *Engine, q *queue, ev event) {
 	}
 	q.running = true
 	c.mu.Unlock()
+	e.busy.Add(1)
 	go c.drain(e, q)
 }
 
@@ -202,6 +203,7 @@ func (c *EngineConn) drain(e *Engine, q *queue) {
 	q.running = false
 	c.wake()
 	c.mu.Unlock()
+	e.busy.Add(-1)
 }
 
 // wake releases a waiting reader once the queues are short again.

@@ -1,6 +1,7 @@
 package hostnative
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -113,6 +114,10 @@ func (s *Server) To(rooms ...string) *Broadcast { return s.Of("/").To(rooms...) 
 
 // Close disconnects every client ("server shutting down").
 func (s *Server) Close() { s.engine.Close() }
+
+// Shutdown disconnects every client like Close, then waits until the
+// disconnect handlers have run, or ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.engine.Shutdown(ctx) }
 
 // ParentNamespace is a family of dynamic namespaces: handlers and
 // middleware set on it apply to every child.

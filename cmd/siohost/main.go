@@ -65,18 +65,22 @@ func run(cfg config) error {
 		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	printBanner(cfg, io, ln.Addr().String())
 
+	// Signals are caught before anything is announced, so a SIGTERM that
+	// follows the banner always shuts down cleanly.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	printBanner(cfg, io, ln.Addr().String())
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
 		<-ctx.Done()
 		slog.Info("shutting down", "sessions", io.Engine().Len())
-		io.Close() // every client is told the server is going away
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		// Every client is told the server is going away, and the disconnect
+		// handlers finish, before the HTTP server stops.
+		_ = io.Shutdown(shutdown)
 		_ = srv.Shutdown(shutdown)
 	}()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

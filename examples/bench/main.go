@@ -82,9 +82,9 @@ func run(addr string, maxBuffer int64) error {
 		return err
 	case <-ctx.Done():
 	}
-	io.Close()
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	_ = io.Shutdown(shutdown)
 	if err := srv.Shutdown(shutdown); err != nil {
 		_ = srv.Close() // connections still busy after 5 s
 	}

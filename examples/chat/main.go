@@ -41,15 +41,19 @@ func main() {
 		log.Print("warning: ", err)
 	}
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Signals are caught before anything is announced, so a SIGTERM that
+	// follows the banner always shuts down cleanly.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
 		<-ctx.Done()
-		io.Close() // every client is told the server is going away
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		// Every client is told the server is going away, and the disconnect
+		// handlers finish, before the HTTP server stops.
+		_ = io.Shutdown(shutdown)
 		_ = srv.Shutdown(shutdown)
 	}()
 	log.Printf("chat on http://%s/ (Socket.IO at %s)", *addr, io.Path())
