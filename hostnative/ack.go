@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/siohost/siohost/core/eio"
@@ -20,6 +21,7 @@ type AckResponse struct {
 	data        []byte
 	attachments [][]byte
 	args        [][]byte
+	splitOnce   sync.Once
 }
 
 // Len returns the number of arguments.
@@ -29,18 +31,17 @@ func (a *AckResponse) Len() int {
 }
 
 func (a *AckResponse) split() {
-	if a.args != nil {
-		return
-	}
-	a.args = [][]byte{}
-	it := sio.NewArrayIter(a.data)
-	for {
-		e, ok := it.Next()
-		if !ok {
-			return
+	a.splitOnce.Do(func() {
+		a.args = [][]byte{}
+		it := sio.NewArrayIter(a.data)
+		for {
+			e, ok := it.Next()
+			if !ok {
+				return
+			}
+			a.args = append(a.args, e)
 		}
-		a.args = append(a.args, e)
-	}
+	})
 }
 
 // Arg decodes argument i into v (binary into *[]byte).
@@ -62,11 +63,12 @@ type Emitter struct {
 	volatile bool
 }
 
-// Timeout sets how long EmitWithAck waits.
-func (em *Emitter) Timeout(d time.Duration) *Emitter { em.timeout = d; return em }
+// Timeout returns an emitter whose EmitWithAck waits at most d.
+func (em *Emitter) Timeout(d time.Duration) *Emitter { c := *em; c.timeout = d; return &c }
 
-// Volatile drops the event if the client cannot take it at once.
-func (em *Emitter) Volatile() *Emitter { em.volatile = true; return em }
+// Volatile returns an emitter that drops the event if the client cannot
+// take it at once.
+func (em *Emitter) Volatile() *Emitter { c := *em; c.volatile = true; return &c }
 
 // Emit sends an event.
 func (em *Emitter) Emit(event string, args ...any) error {
@@ -81,6 +83,12 @@ func (em *Emitter) Emit(event string, args ...any) error {
 
 // EmitRaw sends an event with raw JSON arguments (see Socket.EmitRaw).
 func (em *Emitter) EmitRaw(event string, args json.RawMessage, attachments [][]byte) error {
+	if err := checkEventName(event); err != nil {
+		return err
+	}
+	if err := checkRawArgs(args); err != nil {
+		return err
+	}
 	s := em.s
 	body := eventBody(event, args)
 	return s.send(rawPacket(s.ns.name, -1, sio.Event, body, attachments), em.volatile)
@@ -108,7 +116,10 @@ func (em *Emitter) EmitWithAck(ctx context.Context, event string, args ...any) (
 	if err != nil {
 		return nil, err
 	}
-	ch := s.registerAck(id)
+	ch, ok := s.registerAck(id)
+	if !ok {
+		return nil, ErrDisconnected
+	}
 	s.notifyOutgoing(event, args)
 	if err := s.send(p, em.volatile); err != nil {
 		s.dropAck(id)

@@ -77,6 +77,12 @@ func (b *Broadcast) Emit(event string, args ...any) error {
 // placeholders for attachments) to the selected sockets, as received: no
 // decoding, no re-encoding.
 func (b *Broadcast) EmitRaw(event string, args json.RawMessage, attachments [][]byte) error {
+	if err := checkEventName(event); err != nil {
+		return err
+	}
+	if err := checkRawArgs(args); err != nil {
+		return err
+	}
 	p := rawPacket(b.ns.name, -1, sio.Event, eventBody(event, args), attachments)
 	b.ns.adapter.Broadcast(p, b.opts())
 	return nil
@@ -102,28 +108,31 @@ func (b *Broadcast) EmitWithAck(ctx context.Context, event string, args ...any) 
 	ch := make(chan ackResult, len(ids))
 	var waiting []*Socket
 	for _, sid := range ids {
-		if s := ns.socket(sid); s != nil {
-			s.registerAckTo(id, ch)
+		if s := ns.socket(sid); s != nil && s.registerAckTo(id, ch) {
 			waiting = append(waiting, s)
 		}
 	}
-	ns.deliver(ids, p, b.volatile)
+	defer func() {
+		for _, s := range waiting {
+			s.dropAck(id)
+		}
+	}()
+	// Only the sockets the packet reached can answer (volatile drops and
+	// sockets gone meanwhile cannot).
+	sent := ns.deliver(ids, p, b.volatile)
 	if b.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, b.timeout, ErrSomeAcksMissing)
 		defer cancel()
 	}
-	out := make([]*AckResponse, 0, len(waiting))
-	for range waiting {
+	out := make([]*AckResponse, 0, sent)
+	for range min(sent, len(waiting)) {
 		select {
 		case r := <-ch:
 			if r.err == nil {
 				out = append(out, &AckResponse{Socket: r.from, data: r.data, attachments: r.attachments})
 			}
 		case <-ctx.Done():
-			for _, s := range waiting {
-				s.dropAck(id)
-			}
 			return out, context.Cause(ctx)
 		}
 	}

@@ -3,6 +3,7 @@ package hostnative
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -29,13 +30,43 @@ type EncodedPacket struct {
 //   - other values go through encoding/json without HTML escaping (map keys
 //     are then sorted, Go maps having no order).
 
+// ErrReservedEvent is returned for an emit of a name the clients reserve
+// (connect, disconnect, …): their parser would drop the connection.
+var ErrReservedEvent = errors.New("siohost: reserved event name")
+
+// ErrNotArray is returned when raw arguments are not a JSON array.
+var ErrNotArray = errors.New("siohost: raw arguments must be a JSON array")
+
+func checkEventName(event string) error {
+	switch event {
+	case "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener":
+		return ErrReservedEvent
+	}
+	return nil
+}
+
+// checkRawArgs accepts a valid JSON array.
+func checkRawArgs(args []byte) error {
+	if len(args) == 0 || args[0] != '[' || !sio.ValidJSON(args) {
+		return ErrNotArray
+	}
+	return nil
+}
+
+// maxArgDepth bounds the nesting of encoded arguments: a cyclic value
+// would otherwise recurse without end.
+const maxArgDepth = 100
+
 func encodeEvent(nsp string, id int64, event string, args []any) (*EncodedPacket, error) {
+	if err := checkEventName(event); err != nil {
+		return nil, err
+	}
 	var atts [][]byte
 	body := eio.AppendJSONString([]byte{'['}, event)
 	var err error
 	for _, a := range args {
 		body = append(body, ',')
-		if body, err = appendArg(body, a, &atts); err != nil {
+		if body, err = appendArg(body, a, &atts, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -51,7 +82,7 @@ func encodeAck(nsp string, id int64, args []any) (*EncodedPacket, error) {
 		if i > 0 {
 			body = append(body, ',')
 		}
-		if body, err = appendArg(body, a, &atts); err != nil {
+		if body, err = appendArg(body, a, &atts, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -81,7 +112,10 @@ func finishPacket(nsp string, id int64, t sio.PacketType, body []byte, atts [][]
 	return &EncodedPacket{Nsp: nsp, Text: sio.AppendPacket(make([]byte, 0, len(body)+len(nsp)+16), &p), Attachments: atts, ID: id}
 }
 
-func appendArg(b []byte, a any, atts *[][]byte) ([]byte, error) {
+func appendArg(b []byte, a any, atts *[][]byte, depth int) ([]byte, error) {
+	if depth > maxArgDepth {
+		return nil, errors.New("siohost: argument nested too deeply (a cycle?)")
+	}
 	switch v := a.(type) {
 	case nil:
 		return append(b, "null"...), nil
@@ -112,7 +146,7 @@ func appendArg(b []byte, a any, atts *[][]byte) ([]byte, error) {
 				b = append(b, ',')
 			}
 			var err error
-			if b, err = appendArg(b, e, atts); err != nil {
+			if b, err = appendArg(b, e, atts, depth+1); err != nil {
 				return nil, err
 			}
 		}
@@ -131,7 +165,7 @@ func appendArg(b []byte, a any, atts *[][]byte) ([]byte, error) {
 			b = eio.AppendJSONString(b, k)
 			b = append(b, ':')
 			var err error
-			if b, err = appendArg(b, v[k], atts); err != nil {
+			if b, err = appendArg(b, v[k], atts, depth+1); err != nil {
 				return nil, err
 			}
 		}

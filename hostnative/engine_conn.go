@@ -1,6 +1,7 @@
 package hostnative
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"runtime/debug"
@@ -25,6 +26,7 @@ type EngineConn struct {
 	onWS     atomic.Bool // the current transport is a WebSocket
 	opened   time.Time
 	closed   atomic.Bool
+	awaiting atomic.Int64 // acks its sockets wait for
 
 	mu        sync.Mutex // guards the handlers and the mailbox
 	onMessage func(data []byte, binary bool)
@@ -160,6 +162,9 @@ func (ev event) dispatch(e *Engine) {
 	switch ev.kind {
 	case evConnError:
 		if fn := e.onConnError.Load(); fn != nil {
+			if len(ev.data) > 0 {
+				_ = json.Unmarshal(ev.data, &ev.cerr.Context)
+			}
 			e.safely(func() { (*fn)(ev.cerr) })
 		}
 		return
@@ -176,16 +181,50 @@ func (ev event) dispatch(e *Engine) {
 }
 
 func (c *EngineConn) enqueue(e *Engine, q *queue, ev event) {
+	if c.push(q, ev) {
+		c.start(e, q)
+	}
+}
+
+// push adds an event to q and reports whether q must be started.
+func (c *EngineConn) push(q *queue, ev event) bool {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	q.events = append(q.events, ev)
 	if q.running {
-		c.mu.Unlock()
-		return
+		return false
 	}
 	q.running = true
-	c.mu.Unlock()
+	return true
+}
+
+func (c *EngineConn) start(e *Engine, q *queue) {
 	e.busy.Add(1)
 	go c.drain(e, q)
+}
+
+// failAcksEarly fails the acks a socket awaits as soon as the core reports
+// its end, without waiting for the mailbox: the waiter may be a handler of
+// this very connection, which the mailbox would otherwise wait for.
+func (ev *event) failAcksEarly() {
+	switch ev.kind {
+	case evDisconnect:
+		if s := ev.c.socket(ev.nsp); s != nil {
+			s.connected.Store(false)
+			s.failAcks()
+		}
+	case evClose:
+		ev.c.mu.Lock()
+		sockets := make([]*Socket, 0, len(ev.c.sockets))
+		for _, s := range ev.c.sockets {
+			sockets = append(sockets, s)
+		}
+		ev.c.mu.Unlock()
+		for _, s := range sockets {
+			s.connected.Store(false)
+			s.failAcks()
+		}
+	}
 }
 
 func (c *EngineConn) drain(e *Engine, q *queue) {
@@ -222,11 +261,28 @@ const (
 	mailboxLow  = 64
 )
 
+// ackStarted counts an ack a socket now awaits, and lets a throttled reader
+// go on reading: the ack may be behind the events it waits for.
+func (c *EngineConn) ackStarted() {
+	c.awaiting.Add(1)
+	c.mu.Lock()
+	if c.waiting {
+		c.waiting = false
+		c.drained.Broadcast()
+	}
+	c.mu.Unlock()
+}
+
 // throttle blocks the caller (a connection's reader) while the mailbox is
-// too full.
+// too full. While a handler awaits an ack the reader goes on (to a hard
+// limit), since the ack it waits for may be behind the events.
 func (c *EngineConn) throttle() {
 	c.mu.Lock()
-	for len(c.mailbox.events)+len(c.inbox.events) >= mailboxHigh {
+	for {
+		n := len(c.mailbox.events) + len(c.inbox.events)
+		if n < mailboxHigh || (c.awaiting.Load() > 0 && n < 4*mailboxHigh) {
+			break
+		}
 		if c.drained == nil {
 			c.drained = sync.NewCond(&c.mu)
 		}
@@ -285,15 +341,21 @@ func (c *EngineConn) run(e *Engine, ev event) {
 	}
 }
 
-// safely runs an application handler, recovering and logging a panic.
-func (e *Engine) safely(fn func()) {
+// safely runs an application handler, recovering and logging a panic; it
+// reports whether fn returned normally.
+func (e *Engine) safely(fn func()) (ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
+			ok = false
 			e.opts.Logger.Error("siohost: handler panic", "panic", p, "stack", string(debug.Stack()))
 		}
 	}()
 	fn()
+	return true
 }
+
+// errHandlerPanic stands for the error of a middleware that panicked.
+var errHandlerPanic = errors.New("siohost: internal error")
 
 func (c *EngineConn) setSocket(nsp string, s *Socket) {
 	c.mu.Lock()
@@ -326,6 +388,7 @@ func (c *EngineConn) disconnect(s *Socket, reason string, notify bool) {
 		return
 	}
 	s.connected.Store(false)
+	s.failAcks()
 	if notify {
 		b := c.sh.begin(0, nil)
 		c.sh.sio.Leave(b.now, c.h, s.ns.name)

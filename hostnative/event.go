@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/siohost/siohost/core/sio"
@@ -19,7 +20,8 @@ type Event struct {
 	data        []byte   // the raw JSON array, name first
 	attachments [][]byte // binary parts, by placeholder number
 	args        [][]byte // raw arguments, split on first use
-	id          int64    // ack id, -1 when the client expects none
+	splitOnce   sync.Once
+	id          int64 // ack id, -1 when the client expects none
 	acked       atomic.Bool
 }
 
@@ -32,18 +34,17 @@ func newEvent(s *Socket, name string, data []byte, attachments [][]byte, id int6
 }
 
 func (e *Event) split() {
-	if e.args != nil {
-		return
-	}
-	_, it := sio.EventName(e.data)
-	e.args = [][]byte{}
-	for {
-		a, ok := it.Next()
-		if !ok {
-			return
+	e.splitOnce.Do(func() {
+		_, it := sio.EventName(e.data)
+		e.args = [][]byte{}
+		for {
+			a, ok := it.Next()
+			if !ok {
+				return
+			}
+			e.args = append(e.args, a)
 		}
-		e.args = append(e.args, a)
-	}
+	})
 }
 
 // Len returns the number of arguments.
@@ -108,6 +109,9 @@ func (e *Event) Ack(args ...any) error {
 // AckRaw acknowledges with the raw JSON array args and its attachments,
 // as received elsewhere (an echo re-sends exactly the bytes it got).
 func (e *Event) AckRaw(args json.RawMessage, attachments [][]byte) error {
+	if err := checkRawArgs(args); err != nil {
+		return err
+	}
 	if e.id < 0 || !e.acked.CompareAndSwap(false, true) {
 		return ErrNoAck
 	}

@@ -162,7 +162,9 @@ func (srv *Server) connect(c *EngineConn, name string, auth []byte, query string
 	ns.mu.RUnlock()
 	for _, mw := range mws {
 		var err error
-		c.sh.e.safely(func() { err = mw(s) })
+		if !c.sh.e.safely(func() { err = mw(s) }) {
+			err = errHandlerPanic
+		}
 		if err == nil {
 			continue
 		}

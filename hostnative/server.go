@@ -85,7 +85,9 @@ func (s *Server) lookup(name string, auth json.RawMessage) *Namespace {
 		return ns
 	}
 	for _, p := range parents {
-		if p.match(name, auth) {
+		matched := false
+		s.engine.safely(func() { matched = p.match(name, auth) })
+		if matched {
 			return p.child(name)
 		}
 	}

@@ -1,7 +1,6 @@
 package hostnative
 
 import (
-	"encoding/json"
 	"net/http"
 	"sync"
 	"time"
@@ -35,13 +34,15 @@ type pollResponse struct {
 // unlocked: socket flushes, handler events, and the answer for the request
 // that made the call.
 type batch struct {
-	sh    *shard
-	now   int64
-	conn  uint64        // the calling request, if any
-	req   *http.Request // its HTTP request
-	self  outcome
-	flush []*wsConn
-	evs   []event
+	sh     *shard
+	now    int64
+	conn   uint64        // the calling request, if any
+	req    *http.Request // its HTTP request
+	self   outcome
+	flush  []*wsConn
+	evs    []event // run after unlocking: acks and connection errors
+	starts []*EngineConn
+	queues []*queue
 }
 
 // outcome is what the effects asked of the calling request.
@@ -101,23 +102,49 @@ func (sh *shard) applyEffects(b *batch) {
 	}
 }
 
-// release re-arms the timer, unlocks, then writes and runs handlers.
+// release re-arms the timer, unlocks, then starts the queues that got
+// events, runs acks, and writes. Events were queued under the lock, so those
+// of one connection keep the order the core produced them in, whatever the
+// goroutines that produced them.
 func (sh *shard) release(b *batch) {
 	sh.rearm(b.now)
 	sh.mu.Unlock()
-	for _, wc := range b.flush {
-		wc.flush()
+	for i, c := range b.starts {
+		c.start(sh.e, b.queues[i])
 	}
 	for i := range b.evs {
 		b.evs[i].dispatch(sh.e)
+	}
+	switch len(b.flush) {
+	case 0:
+	case 1:
+		b.flush[0].flush()
+	default:
+		// Several sockets (a broadcast): one slow client must not hold up
+		// the others, so each is written by its own short-lived goroutine.
+		for _, wc := range b.flush {
+			go wc.flush()
+		}
 	}
 }
 
 func (b *batch) done() {
 	clear(b.flush)
 	clear(b.evs)
-	*b = batch{flush: b.flush[:0], evs: b.evs[:0]}
+	clear(b.starts)
+	clear(b.queues)
+	*b = batch{flush: b.flush[:0], evs: b.evs[:0], starts: b.starts[:0], queues: b.queues[:0]}
 	batchPool.Put(b)
+}
+
+// queueEvent adds an event to its connection's mailbox under the shard
+// lock; the queue is started after unlocking.
+func (b *batch) queueEvent(ev event) {
+	ev.failAcksEarly()
+	if ev.c.push(&ev.c.mailbox, ev) {
+		b.starts = append(b.starts, ev.c)
+		b.queues = append(b.queues, &ev.c.mailbox)
+	}
 }
 
 func (sh *shard) apply(b *batch, eff *eio.Effect) {
@@ -157,36 +184,47 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 		if eff.Conn == b.conn {
 			b.self.sid = c.id
 		}
-		b.evs = append(b.evs, event{kind: evOpen, c: c})
+		b.queueEvent(event{kind: evOpen, c: c})
 	case eio.EffMessage:
 		if c := sh.conns[eff.Session]; c != nil {
-			b.evs = append(b.evs, event{kind: evMessage, c: c, binary: eff.Binary, data: eff.Data})
+			// Clipped, so a handler appending to its message cannot
+			// overwrite the next one in the same payload.
+			b.queueEvent(event{kind: evMessage, c: c, binary: eff.Binary, data: eff.Data[:len(eff.Data):len(eff.Data)]})
 		}
 	case eio.EffUpgrade:
 		if c := sh.conns[eff.Session]; c != nil {
 			c.onWS.Store(true)
-			b.evs = append(b.evs, event{kind: evUpgrade, c: c})
+			b.queueEvent(event{kind: evUpgrade, c: c})
 		}
 	case eio.EffClose:
 		if c := sh.conns[eff.Session]; c != nil {
 			delete(sh.conns, eff.Session)
 			c.closed.Store(true)
-			b.evs = append(b.evs, event{kind: evClose, c: c, reason: eff.Text, desc: eff.Desc})
+			b.queueEvent(event{kind: evClose, c: c, reason: eff.Text, desc: eff.Desc})
 		}
 	case sio.EffConnect, sio.EffEvent, sio.EffAck, sio.EffDisconnect:
 		if c := sh.conns[eff.Session]; c != nil {
-			b.evs = append(b.evs, event{kind: sioKinds[eff.Kind-sio.EffConnect], c: c, nsp: eff.Nsp,
-				data: eff.Data, attachments: eff.Attachments, id: eff.ID, reason: eff.Text})
+			atts := eff.Attachments
+			for i, a := range atts {
+				atts[i] = a[:len(a):len(a)]
+			}
+			ev := event{kind: sioKinds[eff.Kind-sio.EffConnect], c: c, nsp: eff.Nsp,
+				data: eff.Data[:len(eff.Data):len(eff.Data)], attachments: atts, id: eff.ID, reason: eff.Text}
+			if ev.kind == evAck {
+				// Straight to the emitter waiting for it, which may be a
+				// handler of this very connection.
+				b.evs = append(b.evs, ev)
+			} else {
+				b.queueEvent(ev)
+			}
 		}
 	case eio.EffError:
+		if sh.e.onConnError.Load() == nil {
+			return
+		}
+		// Decoded after unlocking (see event.dispatch).
 		ce := &ConnectionError{Request: b.req, Code: eff.Status, Message: eff.Text}
-		if len(eff.Data) > 0 {
-			_ = json.Unmarshal(eff.Data, &ce.Context)
-		}
-		if eff.Conn == b.conn {
-			b.self.cerr = ce
-		}
-		b.evs = append(b.evs, event{kind: evConnError, cerr: ce})
+		b.evs = append(b.evs, event{kind: evConnError, cerr: ce, data: clone(eff.Data)})
 	}
 }
 

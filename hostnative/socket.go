@@ -36,6 +36,7 @@ type Socket struct {
 	id        string
 	auth      json.RawMessage // nil for {}
 	connected atomic.Bool
+	left      atomic.Bool               // disconnected, or disconnecting
 	handshake atomic.Pointer[Handshake] // built on first use
 
 	mu           sync.Mutex
@@ -48,6 +49,7 @@ type Socket struct {
 	onError      func(error)
 	data         any
 	acks         map[int64]chan ackResult
+	acksFailed   bool // the socket is gone: no ack can come
 }
 
 type ackResult struct {
@@ -208,8 +210,17 @@ func (s *Socket) OnDisconnect(fn func(reason string)) {
 	s.mu.Unlock()
 }
 
-// Join adds the socket to rooms.
-func (s *Socket) Join(rooms ...string) { s.ns.adapter.AddAll(s.id, rooms) }
+// Join adds the socket to rooms. A disconnected socket joins nothing.
+func (s *Socket) Join(rooms ...string) {
+	if s.left.Load() {
+		return
+	}
+	s.ns.adapter.AddAll(s.id, rooms)
+	if s.left.Load() {
+		// It left meanwhile: its rooms may have been cleared already.
+		s.ns.adapter.DelAll(s.id)
+	}
+}
 
 // Leave removes the socket from a room.
 func (s *Socket) Leave(room string) { s.ns.adapter.Del(s.id, room) }
@@ -261,6 +272,9 @@ func (s *Socket) Broadcast() *Broadcast { return s.ns.broadcast().Except(s.id) }
 // "io server disconnect"). With close, every namespace of the connection is
 // left and the connection itself is closed.
 func (s *Socket) Disconnect(close bool) {
+	if s.left.Load() {
+		return
+	}
 	if close {
 		s.conn.disconnectAll()
 		return
@@ -284,36 +298,59 @@ func (s *Socket) send(p *EncodedPacket, volatile bool) error {
 	return nil
 }
 
-func (s *Socket) registerAck(id int64) chan ackResult {
+func (s *Socket) registerAck(id int64) (chan ackResult, bool) {
 	ch := make(chan ackResult, 1)
-	s.registerAckTo(id, ch)
-	return ch
+	return ch, s.registerAckTo(id, ch)
 }
 
-// registerAckTo routes the ack of id to ch, which must have room for it.
-func (s *Socket) registerAckTo(id int64, ch chan ackResult) {
+// registerAckTo routes the ack of id to ch, which must have room for it. It
+// reports false when the socket is already gone.
+func (s *Socket) registerAckTo(id int64, ch chan ackResult) bool {
 	s.mu.Lock()
+	if s.acksFailed {
+		s.mu.Unlock()
+		return false
+	}
 	if s.acks == nil {
 		s.acks = make(map[int64]chan ackResult)
 	}
 	s.acks[id] = ch
 	s.mu.Unlock()
+	s.conn.ackStarted()
+	return true
 }
 
-func (s *Socket) dropAck(id int64) {
+func (s *Socket) takeAck(id int64) chan ackResult {
 	s.mu.Lock()
+	ch, ok := s.acks[id]
 	delete(s.acks, id)
 	s.mu.Unlock()
+	if ok {
+		s.conn.awaiting.Add(-1)
+	}
+	return ch
 }
+
+func (s *Socket) dropAck(id int64) { s.takeAck(id) }
 
 // onAck delivers a client's acknowledgement.
 func (s *Socket) onAck(id int64, data []byte, attachments [][]byte) {
-	s.mu.Lock()
-	ch := s.acks[id]
-	delete(s.acks, id)
-	s.mu.Unlock()
-	if ch != nil {
+	if ch := s.takeAck(id); ch != nil {
 		ch <- ackResult{from: s, data: data, attachments: attachments}
+	}
+}
+
+// failAcks ends every ack the socket awaits with ErrDisconnected, and any
+// later one at once.
+func (s *Socket) failAcks() {
+	s.left.Store(true)
+	s.mu.Lock()
+	acks := s.acks
+	s.acks, s.acksFailed = nil, true
+	s.mu.Unlock()
+	for _, ch := range acks {
+		s.conn.awaiting.Add(-1)
+		ch <- ackResult{from: s, err: ErrDisconnected}
 	}
 }
 
@@ -327,7 +364,9 @@ func (s *Socket) onEvent(data []byte, attachments [][]byte, id int64) {
 	e := s.conn.sh.e
 	for _, mw := range mws {
 		var err error
-		e.safely(func() { err = mw(ev) })
+		if !e.safely(func() { err = mw(ev) }) {
+			err = errHandlerPanic
+		}
 		if err != nil {
 			if onErr != nil {
 				e.safely(func() { onErr(err) })
@@ -349,17 +388,14 @@ func (s *Socket) onEvent(data []byte, attachments [][]byte, id int64) {
 func (s *Socket) closed(reason string) {
 	s.connected.Store(false)
 	s.mu.Lock()
-	discing, disc, acks := s.onDiscing, s.onDisconnect, s.acks
-	s.acks = nil
+	discing, disc := s.onDiscing, s.onDisconnect
 	s.mu.Unlock()
+	s.failAcks()
 	e := s.conn.sh.e
 	for _, fn := range discing {
 		e.safely(func() { fn(reason) })
 	}
 	s.ns.remove(s)
-	for _, ch := range acks {
-		ch <- ackResult{from: s, err: ErrDisconnected}
-	}
 	for _, fn := range disc {
 		e.safely(func() { fn(reason) })
 	}

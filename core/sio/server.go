@@ -245,6 +245,9 @@ func (s *Server) Accept(now int64, h eio.Handle, name, sid, pid string) bool {
 		return false
 	}
 	c.nsps[i].connected = true
+	// As the reference does, the first namespace joined cancels the connect
+	// timeout for good: leaving every namespace later does not revive it.
+	s.eio.SetTimer(h, 0)
 	s.begin()
 	start := len(s.scratch)
 	p := Packet{Type: Connect, Nsp: nspBytes(name), ID: -1}

@@ -1,0 +1,139 @@
+package hostnative
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws/wsutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A handler awaiting an ack from its own client learns at once that the
+// client went away: the disconnect does not wait behind the handler.
+func TestServerAckAwaitedInHandlerFailsOnDisconnect(t *testing.T) {
+	io := NewServer(ServerOptions{})
+	result := make(chan error, 1)
+	io.OnConnection(func(s *Socket) {
+		s.On("go", func(*Event) {
+			_, err := s.EmitWithAck(context.Background(), "never-answered")
+			result <- err
+		})
+	})
+	srv := httptest.NewServer(io)
+	defer srv.Close()
+	conn := sioDial(t, srv.URL)
+	require.NoError(t, wsutil.WriteClientText(conn, []byte(`42["go"]`)))
+	_, err := wsutil.ReadServerText(conn) // the emit awaiting an ack
+	require.NoError(t, err)
+	require.NoError(t, wsutil.WriteClientText(conn, []byte(`41`)))
+	select {
+	case err := <-result:
+		require.ErrorIs(t, err, ErrDisconnected)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler still waits for an ack from a disconnected client")
+	}
+}
+
+// A middleware that panics refuses the connection (and is logged) instead
+// of letting the client in.
+func TestServerPanickingMiddlewareRefuses(t *testing.T) {
+	var logs bytes.Buffer
+	io := NewServer(ServerOptions{Engine: EngineOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))}})
+	io.Use(func(*Socket) error { panic("boom") })
+	srv := httptest.NewServer(io)
+	defer srv.Close()
+	conn := dialWS(t, srv.URL+"/socket.io/?EIO=4&transport=websocket")
+	_, err := wsutil.ReadServerText(conn)
+	require.NoError(t, err)
+	require.NoError(t, wsutil.WriteClientText(conn, []byte("40")))
+	reply, err := wsutil.ReadServerText(conn)
+	require.NoError(t, err)
+	assert.Equal(t, `44{"message":"siohost: internal error"}`, string(reply))
+	assert.Contains(t, logs.String(), "boom")
+}
+
+// Messages of one polling payload do not share memory: a handler that
+// appends to one cannot overwrite the next.
+func TestEngineMessagesDoNotAlias(t *testing.T) {
+	e := NewEngine(EngineOptions{})
+	got := make(chan string, 2)
+	e.OnConnection(func(c *EngineConn) {
+		c.OnMessage(func(data []byte, _ bool) {
+			got <- string(data)
+			_ = append(data, "XX"...)
+		})
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/engine.io/?EIO=4&transport=polling")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	sid := string(body[9:29])
+	resp, err = srv.Client().Post(srv.URL+"/engine.io/?EIO=4&transport=polling&sid="+sid, "text/plain", strings.NewReader("4hello\x1e4world"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "hello", <-got)
+	assert.Equal(t, "world", <-got)
+}
+
+// Reserved names and malformed raw arguments are refused before anything
+// reaches the client, whose parser would drop the connection.
+func TestServerRefusesWhatClientsCannotParse(t *testing.T) {
+	io := NewServer(ServerOptions{})
+	errs := make(chan []error, 1)
+	io.OnConnection(func(s *Socket) {
+		cyclic := []any{nil}
+		cyclic[0] = cyclic
+		errs <- []error{
+			s.Emit("disconnect"),
+			s.EmitRaw("ev", []byte(`{"a":1}`), nil),
+			s.To("x").EmitRaw("ev", []byte(`[1`), nil),
+			s.Emit("ev", cyclic),
+		}
+	})
+	srv := httptest.NewServer(io)
+	defer srv.Close()
+	sioDial(t, srv.URL)
+	got := <-errs
+	assert.ErrorIs(t, got[0], ErrReservedEvent)
+	assert.ErrorIs(t, got[1], ErrNotArray)
+	assert.ErrorIs(t, got[2], ErrNotArray)
+	assert.Error(t, got[3])
+}
+
+// A socket that has left joins no room and cannot close the connection of
+// the namespaces still open on it.
+func TestServerLeftSocketHasNoSideEffects(t *testing.T) {
+	io := NewServer(ServerOptions{})
+	left := make(chan *Socket, 1)
+	io.OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(string) { left <- s })
+	})
+	custom := make(chan *Socket, 1)
+	io.Of("/custom").OnConnection(func(s *Socket) { custom <- s })
+	srv := httptest.NewServer(io)
+	defer srv.Close()
+	conn := sioDial(t, srv.URL)
+	require.NoError(t, wsutil.WriteClientText(conn, []byte("40/custom,")))
+	_, err := wsutil.ReadServerText(conn)
+	require.NoError(t, err)
+	cs := <-custom
+	require.NoError(t, wsutil.WriteClientText(conn, []byte("41")))
+	s := <-left
+	s.Join("room")
+	assert.NotContains(t, s.Rooms(), "room")
+	s.Disconnect(true)
+	assert.True(t, cs.Connected(), "the other namespace is untouched")
+	require.NoError(t, cs.Emit("still", "here"))
+	msg, err := wsutil.ReadServerText(conn)
+	require.NoError(t, err)
+	assert.Equal(t, `42/custom,["still","here"]`, string(msg))
+}
