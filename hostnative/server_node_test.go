@@ -595,8 +595,10 @@ func TestNodeSIODisconnect(t *testing.T) {
 			snEach(t, snAllVersions, func(t *testing.T, c snClient) {
 				var opts ServerOptions
 				if tc.pings {
-					opts.Engine.PingInterval = 200 * time.Millisecond
-					opts.Engine.PingTimeout = 200 * time.Millisecond
+					// Short enough to end a test whose killed client left
+					// no request behind, long enough for a loaded machine.
+					opts.Engine.PingInterval = time.Second
+					opts.Engine.PingTimeout = time.Second
 				}
 				_, rec, url := snServer(t, opts, nil)
 				lines := snRun(t, tc.scenario == "kill", nil, url, c.version, c.transports, c.upgrade, tc.scenario)
@@ -604,8 +606,10 @@ func TestNodeSIODisconnect(t *testing.T) {
 				if tc.scenario == "kill" && !c.ws() {
 					// A killed polling client: its parked GET is aborted,
 					// which the reference reports as "transport error"
-					// ("poll connection closed prematurely").
-					assert.Equal(t, "transport error", reason, "server reason")
+					// ("poll connection closed prematurely"); on a loaded
+					// machine the GET may not be parked yet, and the ping
+					// timeout tells instead.
+					assert.Contains(t, []string{"transport error", "ping timeout"}, reason, "server reason")
 				} else {
 					assert.Equal(t, tc.server, reason, "server reason")
 				}
