@@ -2,10 +2,13 @@ package hostnative
 
 import (
 	"encoding/base64"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/siohost/siohost/core/eio"
 )
@@ -50,9 +53,15 @@ func (e *Engine) waitPoll(w http.ResponseWriter, r *http.Request, sh *shard, con
 
 // readBody reads a POST body within the core's limit and hands it over.
 func (e *Engine) readBody(w http.ResponseWriter, r *http.Request, sh *shard, conn uint64, h eio.Handle, limit int64) {
+	// A body that stalls is refused (408) as the reference's
+	// httpRequestBodyTimeout does, rather than holding its buffer.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout))
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	status := eio.BodyOK
+	var ne net.Error
 	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		status = eio.BodyTimeout
 	case err != nil:
 		status = eio.BodyAborted
 	case int64(len(body)) > limit:
@@ -60,13 +69,21 @@ func (e *Engine) readBody(w http.ResponseWriter, r *http.Request, sh *shard, con
 	}
 	b := sh.begin(conn, r)
 	sh.core.Body(b.now, conn, h, body, status)
+	ec := sh.conns[h]
 	sh.end(b)
 	out := b.self
 	b.done()
+	if ec != nil {
+		// Backpressure: the client's next POST waits for the handlers.
+		ec.throttle()
+	}
 	if out.respond {
 		e.respond(w, out.resp)
 	}
 }
+
+// bodyTimeout bounds how long a POST body may take to arrive.
+const bodyTimeout = 30 * time.Second
 
 // serveWebSocket completes an upgrade the core accepted.
 func (e *Engine) serveWebSocket(w http.ResponseWriter, r *http.Request, sh *shard, wc *wsConn, sid string) {

@@ -137,3 +137,32 @@ func TestServerLeftSocketHasNoSideEffects(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `42/custom,["still","here"]`, string(msg))
 }
+
+// A message larger than the reader's first chunk arrives whole; a text
+// frame that is not UTF-8 closes the connection (1007) as a transport error.
+func TestEngineLargeFramesAndInvalidUTF8(t *testing.T) {
+	e := NewEngine(EngineOptions{})
+	reasons := make(chan string, 1)
+	e.OnConnection(func(c *EngineConn) {
+		c.OnMessage(func(data []byte, binary bool) { _ = c.Send(data, binary) })
+		c.OnClose(func(reason, _ string) { reasons <- reason })
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	conn := dialWS(t, srv.URL+"/engine.io/?EIO=4&transport=websocket")
+	_, err := wsutil.ReadServerText(conn)
+	require.NoError(t, err)
+	big := append([]byte("4"), bytes.Repeat([]byte("x"), 300_000)...)
+	require.NoError(t, wsutil.WriteClientText(conn, big))
+	echo, err := wsutil.ReadServerText(conn)
+	require.NoError(t, err)
+	require.Equal(t, big, echo)
+
+	require.NoError(t, wsutil.WriteClientText(conn, []byte("4\xff\xfe")))
+	select {
+	case r := <-reasons:
+		assert.Equal(t, "transport error", r)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no close")
+	}
+}

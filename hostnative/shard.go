@@ -108,6 +108,9 @@ func (sh *shard) applyEffects(b *batch) {
 // goroutines that produced them.
 func (sh *shard) release(b *batch) {
 	sh.rearm(b.now)
+	for _, wc := range b.flush {
+		wc.listed = false
+	}
 	sh.mu.Unlock()
 	for i, c := range b.starts {
 		c.start(sh.e, b.queues[i])
@@ -228,12 +231,13 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 	}
 }
 
+// addFlush notes a socket to flush once unlocked; its flag (guarded by the
+// shard lock) keeps it from being listed twice in a broadcast.
 func (b *batch) addFlush(wc *wsConn) {
-	for _, w := range b.flush {
-		if w == wc {
-			return
-		}
+	if wc.listed {
+		return
 	}
+	wc.listed = true
 	b.flush = append(b.flush, wc)
 }
 

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 
@@ -19,9 +21,10 @@ import (
 // is released by whichever goroutine flushes first. A single goroutine reads;
 // nothing else runs for the connection, and no buffer is held while idle.
 type wsConn struct {
-	id uint64
-	h  eio.Handle
-	sh *shard
+	id     uint64
+	h      eio.Handle
+	sh     *shard
+	listed bool // in the flush list of the batch holding the shard lock
 
 	mu      sync.Mutex // guards the fields below
 	nc      net.Conn   // nil until the upgrade completes
@@ -299,8 +302,8 @@ func (c *wsConn) read() (errored bool) {
 			c.closeWith(ws.StatusMessageTooBig)
 			return true
 		}
-		p := make([]byte, h.Length)
-		if _, err := io.ReadFull(c.rd, p); err != nil {
+		p, err := readPayload(c.rd, h.Length)
+		if err != nil {
 			return false
 		}
 		ws.Cipher(p, h.Mask, 0)
@@ -324,8 +327,36 @@ func (c *wsConn) read() (errored bool) {
 			continue
 		}
 		msg = nil
+		if !msgBinary && !utf8.Valid(p) {
+			c.closeWith(ws.StatusInvalidFramePayloadData)
+			return true
+		}
 		c.deliver(msgBinary, p)
 	}
+}
+
+// readPayload reads n bytes. The buffer grows as bytes arrive, so a header
+// that announces a large frame pins no memory until the data comes.
+func readPayload(r io.Reader, n int64) ([]byte, error) {
+	const chunk = 64 << 10
+	if n <= chunk {
+		p := make([]byte, n)
+		_, err := io.ReadFull(r, p)
+		return p, err
+	}
+	p := make([]byte, 0, chunk)
+	for int64(len(p)) < n {
+		if len(p) == cap(p) {
+			p = slices.Grow(p, int(min(n-int64(len(p)), int64(len(p)))))
+		}
+		step := int(min(n-int64(len(p)), int64(cap(p)-len(p))))
+		m, err := io.ReadFull(r, p[len(p):len(p)+step])
+		p = p[:len(p)+m]
+		if err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // deliver hands a message to the core on the session's event loop, so the
