@@ -1076,5 +1076,10 @@ func TestEngineHTTPCloseOnOpen(t *testing.T) {
 	env.onOpen = func(c *EngineConn) { c.Close() }
 	sid := env.handshake()
 	assert.Equal(t, ehClose{sid, "forced close", ""}, env.waitClose())
+	// The next GET hears of the close, as in the reference; then the id is
+	// gone.
+	r := env.do("GET", "EIO=4&transport=polling&sid="+sid, nil, nil)
+	assert.Equal(t, 200, r.status)
+	assert.Equal(t, "1", r.String())
 	requireEIOError(t, env.do("GET", "EIO=4&transport=polling&sid="+sid, nil, nil), 400, 1, "Session ID unknown")
 }

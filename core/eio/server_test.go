@@ -61,7 +61,7 @@ func TestStaleHandleNeverReachesNextTenant(t *testing.T) {
 	s := testServer()
 	a := openPolling(t, s, 0, 1)
 	sidA := s.SID(a)
-	s.CloseSession(1, a, "")
+	s.CloseAll(1, ReasonForcedClose) // frees the slot at once (an application close would linger)
 	require.Equal(t, []EffectKind{EffClose}, kinds(s.Effects()))
 
 	b := openWS(t, s, 2, 2)
@@ -117,7 +117,7 @@ func TestHandleGenerationsOnOneSlot(t *testing.T) {
 			require.False(t, dup, "handle %#x repeated after %d reuses", uint32(h), i)
 		}
 		seen[h] = i
-		s.CloseSession(int64(i), h, "")
+		s.CloseAll(int64(i), ReasonForcedClose)
 		s.Effects()
 		require.False(t, s.Send(int64(i), h, false, nil), "a closed handle is dead at once")
 		prev = h
@@ -187,7 +187,9 @@ func TestThousandSessionsLeaveNothingBehind(t *testing.T) {
 		require.Equal(t, n/8, s.Len(), "only the sessions left to time out are open")
 		at, ok = s.NextDeadline()
 		require.True(t, ok)
-		require.Equal(t, int64(round*100000)+300, at)
+		// First come the polling sessions the application closed: they
+		// wait pingTimeout for the GET that hears of it.
+		require.Equal(t, now+200, at)
 		for {
 			at, ok := s.NextDeadline()
 			if !ok {
@@ -476,5 +478,22 @@ func TestApplicationCloseDrainsQueue(t *testing.T) {
 	s.Tick(1500)
 	require.Equal(t, []EffectKind{EffClose}, kinds(s.Effects()))
 	require.Zero(t, s.Request(1501, &Request{Conn: 5, Method: "GET", EIO: "4", Transport: "polling", SID: sid}))
+	require.Equal(t, 400, s.Effects()[1].Status)
+}
+
+// An application's close of a polling session with no GET pending and
+// nothing queued is told on the next GET (a close packet), as the
+// reference does, so the client sees "transport close" and not an error.
+func TestApplicationCloseToldOnNextGet(t *testing.T) {
+	s := testServer()
+	h := openPolling(t, s, 0, 1)
+	sid := s.SID(h)
+	s.CloseSession(1, h, "")
+	require.Equal(t, []EffectKind{EffClose}, kinds(s.Effects()))
+	require.Zero(t, s.Request(2, &Request{Conn: 2, Method: "GET", EIO: "4", Transport: "polling", SID: sid}))
+	effects := s.Effects()
+	require.Len(t, effects, 1)
+	require.Equal(t, "1", string(effects[0].Data))
+	require.Zero(t, s.Request(3, &Request{Conn: 3, Method: "GET", EIO: "4", Transport: "polling", SID: sid}))
 	require.Equal(t, 400, s.Effects()[1].Status)
 }

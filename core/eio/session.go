@@ -284,7 +284,12 @@ func (s *Server) closeSession(ss *session, reason, desc string, how closeHow) {
 		// it on errors and timeouts.
 		ss.queue, ss.arena = ss.queue[:0], ss.arena[:0]
 	}
-	linger := ss.ws == 0 && ((byClient && ss.getConn == 0) || (!byClient && len(ss.queue) > 0))
+	// An application's close of a polling session is told on the next GET
+	// when none is pending (as the reference waits for one to send its close
+	// packet); a client's close keeps the id for the GET it may have in
+	// flight.
+	linger := ss.ws == 0 && ((byClient && ss.getConn == 0) ||
+		(how == closeDrain && (len(ss.queue) > 0 || ss.getConn == 0)))
 	if ss.getConn != 0 {
 		switch {
 		case byClient:
