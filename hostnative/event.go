@@ -184,3 +184,19 @@ func resolvePlaceholders(v any, atts [][]byte) any {
 	}
 	return v
 }
+
+// On registers a handler for event whose first argument is decoded into a
+// T (a []byte for binary); a client that sends something else is reported
+// to the socket's OnError handler and the handler does not run.
+//
+//	hostnative.On(s, "chat", func(msg ChatMessage, ev *hostnative.Event) { … })
+func On[T any](s *Socket, event string, fn func(v T, ev *Event)) {
+	s.On(event, func(ev *Event) {
+		var v T
+		if err := ev.Arg(0, &v); err != nil {
+			s.reportError(fmt.Errorf("siohost: event %q: %w", event, err))
+			return
+		}
+		fn(v, ev)
+	})
+}

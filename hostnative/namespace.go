@@ -22,6 +22,7 @@ type Namespace struct {
 	sockets map[string]*Socket
 	mws     []func(*Socket) error
 	onConn  func(*Socket)
+	removed bool // a dynamic namespace that was cleaned up (guarded by server.mu)
 }
 
 func newNamespace(s *Server, name string, parent *ParentNamespace) *Namespace {
@@ -187,6 +188,24 @@ func (srv *Server) connect(c *EngineConn, name string, auth []byte, query string
 	ns.sockets[s.id] = s
 	onConn := ns.onConn
 	ns.mu.Unlock()
+	if ns.parent != nil {
+		// A dynamic namespace cleaned up while this socket connected: join
+		// the one that now stands for the name instead.
+		srv.mu.RLock()
+		gone := ns.removed
+		srv.mu.RUnlock()
+		if gone {
+			ns.mu.Lock()
+			delete(ns.sockets, s.id)
+			ns.mu.Unlock()
+			ns = ns.parent.child(name)
+			s.ns = ns
+			ns.mu.Lock()
+			ns.sockets[s.id] = s
+			onConn = ns.onConn
+			ns.mu.Unlock()
+		}
+	}
 	c.setSocket(name, s)
 	ns.adapter.AddAll(s.id, []string{s.id})
 	s.connected.Store(true)
@@ -210,7 +229,6 @@ func (ns *Namespace) remove(s *Socket) {
 	empty := len(ns.sockets) == 0
 	ns.mu.Unlock()
 	if empty && ns.parent != nil && ns.server.opts.CleanupEmptyChildNamespaces {
-		ns.parent.forget(ns)
 		ns.server.removeChild(ns)
 	}
 }

@@ -49,11 +49,16 @@ func (s *Server) Of(name string) *Namespace {
 	if ns != nil {
 		return ns
 	}
+	// The adapter is built outside the lock: a clustered one may do I/O.
+	fresh := newNamespace(s, name, nil)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if ns = s.nsps[name]; ns == nil {
-		ns = newNamespace(s, name, nil)
+		ns = fresh
 		s.nsps[name] = ns
+	}
+	s.mu.Unlock()
+	if ns != fresh {
+		fresh.adapter.Close()
 	}
 	return ns
 }
@@ -94,12 +99,25 @@ func (s *Server) lookup(name string, auth json.RawMessage) *Namespace {
 	return nil
 }
 
+// removeChild forgets an empty dynamic namespace, unless a socket joined
+// it meanwhile, and closes its adapter.
 func (s *Server) removeChild(ns *Namespace) {
 	s.mu.Lock()
-	if s.nsps[ns.name] == ns {
+	ns.mu.RLock()
+	empty := len(ns.sockets) == 0
+	ns.mu.RUnlock()
+	removed := empty && s.nsps[ns.name] == ns
+	if removed {
 		delete(s.nsps, ns.name)
+		ns.removed = true
+		if ns.parent != nil {
+			ns.parent.forget(ns)
+		}
 	}
 	s.mu.Unlock()
+	if removed {
+		ns.adapter.Close()
+	}
 }
 
 // OnConnection sets the connection handler of the "/" namespace.
@@ -178,18 +196,22 @@ func (p *ParentNamespace) snapshot() []*Namespace {
 
 func (p *ParentNamespace) child(name string) *Namespace {
 	s := p.server
+	fresh := newNamespace(s, name, p) // outside the locks, as in Of
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if ns := s.nsps[name]; ns != nil {
-		return ns
+	ns := s.nsps[name]
+	if ns == nil {
+		ns = fresh
+		p.mu.Lock()
+		ns.mws = append(ns.mws, p.mws...)
+		ns.onConn = p.onConn
+		p.children[name] = ns
+		p.mu.Unlock()
+		s.nsps[name] = ns
 	}
-	p.mu.Lock()
-	ns := newNamespace(s, name, p)
-	ns.mws = append(ns.mws, p.mws...)
-	ns.onConn = p.onConn
-	p.children[name] = ns
-	p.mu.Unlock()
-	s.nsps[name] = ns
+	s.mu.Unlock()
+	if ns != fresh {
+		fresh.adapter.Close()
+	}
 	return ns
 }
 

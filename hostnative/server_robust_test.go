@@ -3,9 +3,11 @@ package hostnative
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -165,4 +167,76 @@ func TestEngineLargeFramesAndInvalidUTF8(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no close")
 	}
+}
+
+// Dynamic namespaces: names a parent accepts become children that get its
+// middleware and handler; with CleanupEmptyChildNamespaces a child goes
+// away with its last socket.
+func TestServerDynamicNamespaces(t *testing.T) {
+	io := NewServer(ServerOptions{CleanupEmptyChildNamespaces: true})
+	parent := io.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`))
+	joined := make(chan string, 2)
+	parent.Use(func(s *Socket) error {
+		if s.Namespace().Name() == "/dyn-13" {
+			return errors.New("unlucky")
+		}
+		return nil
+	})
+	parent.OnConnection(func(s *Socket) { joined <- s.Namespace().Name() })
+	srv := httptest.NewServer(io)
+	defer srv.Close()
+	conn := sioDial(t, srv.URL)
+
+	require.NoError(t, wsutil.WriteClientText(conn, []byte("40/dyn-1,")))
+	reply, err := wsutil.ReadServerText(conn)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(reply), `40/dyn-1,{"sid":"`), string(reply))
+	assert.Equal(t, "/dyn-1", <-joined)
+
+	require.NoError(t, wsutil.WriteClientText(conn, []byte("40/dyn-13,")))
+	reply, err = wsutil.ReadServerText(conn)
+	require.NoError(t, err)
+	assert.Equal(t, `44/dyn-13,{"message":"unlucky"}`, string(reply))
+
+	require.NoError(t, wsutil.WriteClientText(conn, []byte("40/other,")))
+	reply, err = wsutil.ReadServerText(conn)
+	require.NoError(t, err)
+	assert.Equal(t, `44/other,{"message":"Invalid namespace"}`, string(reply))
+
+	require.NoError(t, wsutil.WriteClientText(conn, []byte("41/dyn-1,")))
+	require.Eventually(t, func() bool {
+		io.mu.RLock()
+		defer io.mu.RUnlock()
+		_, ok := io.nsps["/dyn-1"]
+		return !ok
+	}, 5*time.Second, 5*time.Millisecond, "the empty child is cleaned up")
+}
+
+// On decodes the first argument into the handler's type, and reports a
+// client that sends something else.
+func TestServerTypedHandler(t *testing.T) {
+	type chat struct {
+		Text string `json:"text"`
+		To   []string
+	}
+	io := NewServer(ServerOptions{})
+	got := make(chan chat, 1)
+	errs := make(chan error, 1)
+	io.OnConnection(func(s *Socket) {
+		s.OnError(func(err error) { errs <- err })
+		On(s, "chat", func(c chat, ev *Event) {
+			got <- c
+			_ = ev.Ack(len(c.To))
+		})
+	})
+	srv := httptest.NewServer(io)
+	defer srv.Close()
+	conn := sioDial(t, srv.URL)
+	require.NoError(t, wsutil.WriteClientText(conn, []byte(`421["chat",{"text":"hi <b>","To":["a","b"]}]`)))
+	assert.Equal(t, chat{Text: "hi <b>", To: []string{"a", "b"}}, <-got)
+	ack, err := wsutil.ReadServerText(conn)
+	require.NoError(t, err)
+	assert.Equal(t, `431[2]`, string(ack))
+	require.NoError(t, wsutil.WriteClientText(conn, []byte(`42["chat",42]`)))
+	assert.ErrorContains(t, <-errs, `event "chat"`)
 }

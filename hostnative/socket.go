@@ -400,3 +400,13 @@ func (s *Socket) closed(reason string) {
 		e.safely(func() { fn(reason) })
 	}
 }
+
+// reportError hands an error to the OnError handler, if any.
+func (s *Socket) reportError(err error) {
+	s.mu.Lock()
+	fn := s.onError
+	s.mu.Unlock()
+	if fn != nil {
+		s.conn.sh.e.safely(func() { fn(err) })
+	}
+}
