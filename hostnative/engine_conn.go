@@ -33,7 +33,6 @@ type EngineConn struct {
 	onUpgrade func(transport string)
 	onClose   func(reason, description string)
 	mailbox   queue              // events for the application's handlers
-	inbox     queue              // WebSocket input for the core
 	waiting   bool               // a reader waits for the queues to drain
 	drained   *sync.Cond         // signals it
 	sockets   map[string]*Socket // Socket.IO sockets by namespace
@@ -125,8 +124,6 @@ const (
 	evAck        // Socket.IO: an acknowledgement on nsp
 	evDisconnect // Socket.IO: the socket on nsp is gone (reason)
 	evLeft       // Socket.IO: the server disconnected socket s
-	evFrame      // a WebSocket message for the core
-	evConnClosed // a WebSocket ended (binary: it failed)
 )
 
 type event struct {
@@ -141,7 +138,6 @@ type event struct {
 	id          int64
 	attachments [][]byte
 	s           *Socket
-	ws          *wsConn
 }
 
 // queue is a connection's run queue: its events run one at a time and in
@@ -153,10 +149,9 @@ type queue struct {
 	running bool
 }
 
-// dispatch routes an event. Application events go to the mailbox; WebSocket
-// input goes to the inbox, which feeds the core and never waits for a
-// handler, so a handler that awaits an ack does not block the frame that
-// carries it; acks go straight to the emitter waiting for them.
+// dispatch routes an event. Application events go to the mailbox; acks go
+// straight to the emitter waiting for it, which may be a handler of this
+// very connection.
 func (ev event) dispatch(e *Engine) {
 	c := ev.c
 	switch ev.kind {
@@ -172,9 +167,6 @@ func (ev event) dispatch(e *Engine) {
 		if s := c.socket(ev.nsp); s != nil {
 			s.onAck(ev.id, ev.data, ev.attachments)
 		}
-		return
-	case evFrame, evConnClosed:
-		c.enqueue(e, &c.inbox, ev)
 		return
 	}
 	c.enqueue(e, &c.mailbox, ev)
@@ -247,7 +239,7 @@ func (c *EngineConn) drain(e *Engine, q *queue) {
 
 // wake releases a waiting reader once the queues are short again.
 func (c *EngineConn) wake() {
-	if c.waiting && len(c.mailbox.events)+len(c.inbox.events) < mailboxLow {
+	if c.waiting && len(c.mailbox.events) < mailboxLow {
 		c.waiting = false
 		c.drained.Broadcast()
 	}
@@ -279,7 +271,7 @@ func (c *EngineConn) ackStarted() {
 func (c *EngineConn) throttle() {
 	c.mu.Lock()
 	for {
-		n := len(c.mailbox.events) + len(c.inbox.events)
+		n := len(c.mailbox.events)
 		if n < mailboxHigh || (c.awaiting.Load() > 0 && n < 4*mailboxHigh) {
 			break
 		}
@@ -326,10 +318,6 @@ func (c *EngineConn) run(e *Engine, ev event) {
 		}
 	case evLeft:
 		ev.s.closed(ev.reason)
-	case evFrame:
-		ev.ws.frame(ev.binary, ev.data)
-	case evConnClosed:
-		ev.ws.closed(ev.binary)
 	case evClose:
 		c.mu.Lock()
 		fn := c.onClose

@@ -238,12 +238,7 @@ func (c *wsConn) readLoop() {
 	}
 	c.out = nil
 	c.mu.Unlock()
-	// The core hears of the end after the frames read before it.
-	if c.ec != nil {
-		c.ec.enqueue(c.sh.e, &c.ec.inbox, event{kind: evConnClosed, c: c.ec, ws: c, binary: errored})
-	} else {
-		c.closed(errored)
-	}
+	c.closed(errored) // after the frames read before the end, by the same goroutine
 	if errored {
 		// Unread input would make the close a reset that can destroy the
 		// close frame in flight: drain it first, for a bounded time.
@@ -359,31 +354,21 @@ func readPayload(r io.Reader, n int64) ([]byte, error) {
 	return p, nil
 }
 
-// deliver hands a message to the core on the session's event loop, so the
-// reader itself stays shallow: its stack stays small while it waits.
+// deliver hands a message to the core, on the reader itself: the core
+// never blocks, and handlers run on the connection's mailbox, so the reader
+// goes on reading (a handler awaiting an ack gets it). Then backpressure:
+// the reader waits while the mailbox is full.
 func (c *wsConn) deliver(binaryMsg bool, p []byte) {
-	if c.ec == nil {
-		c.sh.mu.Lock()
-		c.ec = c.sh.conns[c.h]
-		c.sh.mu.Unlock()
-	}
-	if c.ec == nil {
-		b := c.sh.begin(0, nil)
-		c.sh.core.Frame(b.now, c.id, c.h, binaryMsg, p)
-		c.sh.end(b)
-		b.done()
-		return
-	}
-	c.ec.enqueue(c.sh.e, &c.ec.inbox, event{kind: evFrame, c: c.ec, ws: c, binary: binaryMsg, data: p})
-	c.ec.throttle()
-}
-
-// frame runs on the event loop: the core takes the message.
-func (c *wsConn) frame(binaryMsg bool, p []byte) {
 	b := c.sh.begin(0, nil)
 	c.sh.core.Frame(b.now, c.id, c.h, binaryMsg, p)
+	if c.ec == nil {
+		c.ec = c.sh.conns[c.h]
+	}
 	c.sh.end(b)
 	b.done()
+	if c.ec != nil {
+		c.ec.throttle()
+	}
 }
 
 func (c *wsConn) closeWith(code ws.StatusCode) {
