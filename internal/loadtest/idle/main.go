@@ -42,12 +42,13 @@ func main() {
 	serve := flag.String("serve", "", "run as the measured server on this address (internal)")
 	n := flag.Int("n", 10000, "connections to open")
 	useSIO := flag.Bool("sio", false, "also join the Socket.IO namespace / on each connection")
+	warm := flag.Bool("warm", false, "exchange one message on each connection before measuring")
 	flag.Parse()
 	if *serve != "" {
 		runServer(*serve, *useSIO)
 		return
 	}
-	runClient(*n, *useSIO)
+	runClient(*n, *useSIO, *warm)
 }
 
 func runServer(addr string, useSIO bool) {
@@ -56,11 +57,16 @@ func runServer(addr string, useSIO bool) {
 	opts := hostnative.EngineOptions{PingInterval: time.Hour, PingTimeout: time.Hour}
 	if useSIO {
 		io := hostnative.NewServer(hostnative.ServerOptions{Engine: opts})
-		io.OnConnection(func(s *hostnative.Socket) {})
+		io.OnConnection(func(s *hostnative.Socket) {
+			s.On("echo", func(ev *hostnative.Event) { _ = s.EmitRaw("echo", ev.ArgsJSON(), nil) })
+		})
 		mux.Handle(io.Path(), io)
 		sessions = io.Engine().Len
 	} else {
 		e := hostnative.NewEngine(opts)
+		e.OnConnection(func(c *hostnative.EngineConn) {
+			c.OnMessage(func(data []byte, binary bool) { _ = c.Send(data, binary) })
+		})
 		mux.Handle(e.Path(), e)
 		sessions = e.Len
 	}
@@ -83,7 +89,7 @@ func runServer(addr string, useSIO bool) {
 	log.Fatal(http.Serve(ln, mux))
 }
 
-func runClient(n int, useSIO bool) {
+func runClient(n int, useSIO, warm bool) {
 	cmd := exec.Command(os.Args[0], "-serve", "127.0.0.1:0", fmt.Sprintf("-sio=%v", useSIO))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -106,7 +112,7 @@ func runClient(n int, useSIO bool) {
 	before := mem(addr)
 	conns := make([]net.Conn, 0, n)
 	for i := 0; i < n; i++ {
-		c, err := dial(addr, path, useSIO)
+		c, err := dial(addr, path, useSIO, warm)
 		if err != nil {
 			log.Fatalf("connection %d: %v", i, err)
 		}
@@ -139,7 +145,7 @@ func mem(addr string) memReport {
 }
 
 // dial opens a WebSocket session and, for Socket.IO, joins "/".
-func dial(addr, path string, useSIO bool) (net.Conn, error) {
+func dial(addr, path string, useSIO, warm bool) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, br, _, err := ws.Dial(ctx, "ws://"+addr+path+"?EIO=4&transport=websocket")
@@ -162,6 +168,18 @@ func dial(addr, path string, useSIO bool) (net.Conn, error) {
 			return nil, err
 		}
 		if _, err := wsutil.ReadServerText(rw); err != nil { // 40{"sid":…}
+			return nil, err
+		}
+	}
+	if warm {
+		msg := []byte("4hello")
+		if useSIO {
+			msg = []byte(`42["echo","hello"]`)
+		}
+		if err := wsutil.WriteClientText(conn, msg); err != nil {
+			return nil, err
+		}
+		if _, err := wsutil.ReadServerText(rw); err != nil {
 			return nil, err
 		}
 	}
