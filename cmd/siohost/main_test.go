@@ -11,10 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/siohost/siohost/internal/nodetest"
 
 	"github.com/stretchr/testify/require"
 
@@ -73,24 +74,6 @@ func TestHandler(t *testing.T) {
 	// Refused (and logged by the connection-error hook): EIO=3 is off.
 	res, _ = get(t, ts.URL+"/socket.io/?EIO=3&transport=polling")
 	require.Equal(t, http.StatusBadRequest, res.StatusCode)
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b = append(l.b, p...)
-	return len(p), nil
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return string(l.b)
 }
 
 // TestProcess runs the command: it prints what it serves, warns when the
@@ -169,3 +152,6 @@ read:
 		t.Fatal("siohost did not exit after SIGTERM")
 	}
 }
+
+// Node peers are run through internal/nodetest.
+type lockedBuffer = nodetest.Buffer

@@ -6,54 +6,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/siohost/siohost/internal/nodetest"
+
 	"github.com/stretchr/testify/require"
 )
-
-// interopDir holds the official JavaScript peers, installed from the
-// committed package-lock.json by `make test`.
-var interopDir = filepath.Join("..", "..", "testdata", "interop")
-
-// requireNode skips when the Node peers are not installed, except in CI
-// where their absence is a failure (as in hostnative/node_test.go).
-func requireNode(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join(interopDir, "node_modules")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("node peers missing in %s: run `npm ci` there (make test does)", interopDir)
-		}
-		t.Skip("node peers not installed; run `make test`")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatal("node not found on PATH")
-	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b = append(l.b, p...)
-	return len(p), nil
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return string(l.b)
-}
 
 // nodeClient is a running bench_client.js whose JSON lines arrive on lines.
 type nodeClient struct {
@@ -195,3 +158,10 @@ func TestBench(t *testing.T) {
 	require.Equal(t, 0, server.ProcessState.ExitCode())
 	require.False(t, strings.Contains(serverErr.String(), "panic"), serverErr.String())
 }
+
+// Node peers are run through internal/nodetest.
+var interopDir = nodetest.Dir()
+
+func requireNode(t *testing.T) { t.Helper(); nodetest.Require(t) }
+
+type lockedBuffer = nodetest.Buffer
