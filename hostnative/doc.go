@@ -3,7 +3,8 @@
 // real timers driving the core's deadlines. It is the public Go API that
 // applications embed.
 //
-// Engine is a bare Engine.IO server (an http.Handler). Every exported method
+// Server is a Socket.IO server and Engine a bare Engine.IO server (both
+// http.Handlers); EngineClient is an Engine.IO client. Every exported method
 // of every type in this package is safe for concurrent use. Handlers that an
 // application registers run one at a time per connection, in the order the
 // events happened; a panicking handler is recovered and logged with log/slog.
