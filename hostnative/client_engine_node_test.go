@@ -158,7 +158,7 @@ func TestClientEngineNode(t *testing.T) {
 // error" (write error), whatever the client.
 func TestClientEngineNodeHeartbeat(t *testing.T) {
 	t.Parallel()
-	node := startNodeEngine(t, map[string]any{"allowEIO3": true, "pingInterval": 200, "pingTimeout": 1000})
+	node := startNodeEngine(t, map[string]any{"allowEIO3": true, "pingInterval": 200, "pingTimeout": 3000})
 	cases := []struct {
 		name string
 		opts EngineClientOptions
@@ -176,10 +176,11 @@ func TestClientEngineNodeHeartbeat(t *testing.T) {
 			// More than twice pingInterval+pingTimeout.
 			time.Sleep(2500 * time.Millisecond)
 			node.mu.Lock()
-			for _, e := range node.events {
+			events := append([]map[string]any(nil), node.events...)
+			node.mu.Unlock()
+			for _, e := range events {
 				require.NotEqual(t, c.ID(), e["close"], "the server closed the session: %v", e)
 			}
-			node.mu.Unlock()
 			ceEcho(t, c, r, "held")
 		})
 	}

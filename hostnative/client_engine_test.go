@@ -298,8 +298,9 @@ func TestClientEngineTransports(t *testing.T) {
 				want = append(want, ceFormat([]byte{byte('a' + i)}, i%2 == 1))
 			}
 			s.mu.Lock()
-			require.Equal(t, want, s.messages, "what the server received")
+			got := append([]string(nil), s.messages...)
 			s.mu.Unlock()
+			require.Equal(t, want, got, "what the server received")
 			require.ErrorIs(t, c.Send([]byte("late"), false), ErrClosed)
 		})
 	}
@@ -322,7 +323,8 @@ func TestClientEngineHeartbeat(t *testing.T) {
 			// A session that missed its heartbeats would end after 1.1 s
 			// on either side; it is held for more than twice that, through
 			// some twenty pings.
-			s := newCEServer(t, EngineOptions{AllowEIO3: true, PingInterval: 100 * time.Millisecond, PingTimeout: time.Second})
+			// Timeouts generous enough for a loaded machine under -race.
+			s := newCEServer(t, EngineOptions{AllowEIO3: true, PingInterval: 100 * time.Millisecond, PingTimeout: 3 * time.Second})
 			c, r := openCE(t, s.url, tc.opts)
 			require.Equal(t, int64(100), c.Handshake().PingInterval)
 			time.Sleep(2500 * time.Millisecond)

@@ -314,10 +314,10 @@ func (c *EngineConn) run(e *Engine, ev event) {
 		}
 	case evDisconnect:
 		if s := c.takeSocket(ev.nsp); s != nil {
-			s.closed(ev.reason)
+			s.closed(ev.reason, ev.desc)
 		}
 	case evLeft:
-		ev.s.closed(ev.reason)
+		ev.s.closed(ev.reason, "")
 	case evClose:
 		c.mu.Lock()
 		fn := c.onClose

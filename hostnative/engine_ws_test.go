@@ -269,7 +269,7 @@ func TestEngineWSPingFromClient(t *testing.T) {
 // TestEngineWSHeartbeatV3: the server never pings a v3 WebSocket client,
 // answers its pings with pongs, and closes it when they stop.
 func TestEngineWSHeartbeatV3(t *testing.T) {
-	env := newEhEnv(t, EngineOptions{AllowEIO3: true, PingInterval: 100 * time.Millisecond, PingTimeout: 200 * time.Millisecond}, true)
+	env := newEhEnv(t, EngineOptions{AllowEIO3: true, PingInterval: 100 * time.Millisecond, PingTimeout: time.Second}, true)
 	c := env.ws("EIO=3&transport=websocket")
 	o := ehParseOpen(t, c.readText())
 	assert.Equal(t, 3, env.conn(o.SID).Protocol())

@@ -197,7 +197,7 @@ func snServer(t *testing.T, opts ServerOptions, tweak func(io *Server, rec *snRe
 			ID: s.ID(), Nsp: s.Namespace().Name(), Auth: string(h.Auth),
 			Token: h.Query.Get("token"), Transport: s.Conn().Transport(),
 		})
-		s.OnDisconnect(func(reason string) { rec.add("disconnect:"+s.Namespace().Name(), reason) })
+		s.OnDisconnect(func(reason, _ string) { rec.add("disconnect:"+s.Namespace().Name(), reason) })
 	}
 	io.OnConnection(func(s *Socket) {
 		record(s)

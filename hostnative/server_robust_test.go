@@ -117,7 +117,7 @@ func TestServerLeftSocketHasNoSideEffects(t *testing.T) {
 	io := NewServer(ServerOptions{})
 	left := make(chan *Socket, 1)
 	io.OnConnection(func(s *Socket) {
-		s.OnDisconnect(func(string) { left <- s })
+		s.OnDisconnect(func(string, string) { left <- s })
 	})
 	custom := make(chan *Socket, 1)
 	io.Of("/custom").OnConnection(func(s *Socket) { custom <- s })
@@ -239,4 +239,22 @@ func TestServerTypedHandler(t *testing.T) {
 	assert.Equal(t, `431[2]`, string(ack))
 	require.NoError(t, wsutil.WriteClientText(conn, []byte(`42["chat",42]`)))
 	assert.ErrorContains(t, <-errs, `event "chat"`)
+}
+
+// The disconnect handler gets the reason and, when there is one, what
+// caused it.
+func TestServerDisconnectDescription(t *testing.T) {
+	io := NewServer(ServerOptions{})
+	type disc struct{ reason, desc string }
+	got := make(chan disc, 1)
+	io.OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(reason, desc string) { got <- disc{reason, desc} })
+	})
+	srv := httptest.NewServer(io)
+	defer srv.Close()
+	conn := sioDial(t, srv.URL)
+	require.NoError(t, wsutil.WriteClientText(conn, []byte(`42{}`)))
+	d := <-got
+	assert.Equal(t, "forced close", d.reason)
+	assert.Equal(t, "sio: invalid payload for packet type", d.desc)
 }

@@ -18,7 +18,7 @@ func TestServerShutdownWaitsForDisconnectHandlers(t *testing.T) {
 	ready := make(chan struct{}, 10)
 	io.OnConnection(func(s *Socket) {
 		connected.Add(1)
-		s.OnDisconnect(func(reason string) {
+		s.OnDisconnect(func(reason, _ string) {
 			time.Sleep(20 * time.Millisecond) // a handler with work to finish
 			if reason == "server shutting down" {
 				disconnected.Add(1)

@@ -143,7 +143,7 @@ func TestServerWSFramesBeforeCloseKeepOrder(t *testing.T) {
 				time.Sleep(200 * time.Millisecond)
 				slow <- struct{}{}
 			})
-			s.OnDisconnect(func(reason string) { reasons <- reason })
+			s.OnDisconnect(func(reason, _ string) { reasons <- reason })
 		})
 	})
 	conn, rd := stDialWS(t, base+"?EIO=4&transport=websocket")
@@ -175,7 +175,7 @@ func TestServerWSUpgradeThenCloseKeepsOrder(t *testing.T) {
 				slowStarted <- struct{}{}
 				time.Sleep(300 * time.Millisecond)
 			})
-			s.OnDisconnect(func(reason string) { reasons <- reason })
+			s.OnDisconnect(func(reason, _ string) { reasons <- reason })
 		})
 	})
 	url := stOpenPolling(t, base)
@@ -211,7 +211,7 @@ func TestServerPollingDisconnectCloseSendsCloseLater(t *testing.T) {
 	reasons := make(chan string, 4)
 	_, base := stServer(t, ServerOptions{}, func(io *Server) {
 		io.OnConnection(func(s *Socket) {
-			s.OnDisconnect(func(reason string) { reasons <- reason })
+			s.OnDisconnect(func(reason, _ string) { reasons <- reason })
 			sockets <- s
 		})
 	})

@@ -212,7 +212,7 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 				atts[i] = a[:len(a):len(a)]
 			}
 			ev := event{kind: sioKinds[eff.Kind-sio.EffConnect], c: c, nsp: eff.Nsp,
-				data: eff.Data[:len(eff.Data):len(eff.Data)], attachments: atts, id: eff.ID, reason: eff.Text}
+				data: eff.Data[:len(eff.Data):len(eff.Data)], attachments: atts, id: eff.ID, reason: eff.Text, desc: eff.Desc}
 			if ev.kind == evAck {
 				// Straight to the emitter waiting for it, which may be a
 				// handler of this very connection.

@@ -44,8 +44,8 @@ type Socket struct {
 	onAny        []func(*Event)
 	onAnyOut     []func(event string, args []any)
 	mws          []func(*Event) error
-	onDisconnect []func(reason string)
-	onDiscing    []func(reason string)
+	onDisconnect []func(reason, description string)
+	onDiscing    []func(reason, description string)
 	onError      func(error)
 	data         any
 	acks         map[int64]chan ackResult
@@ -193,8 +193,8 @@ func (s *Socket) OnError(fn func(error)) {
 }
 
 // OnDisconnecting adds a handler that runs when the socket is about to
-// leave, while it is still in its rooms.
-func (s *Socket) OnDisconnecting(fn func(reason string)) {
+// leave, while it is still in its rooms (arguments as for OnDisconnect).
+func (s *Socket) OnDisconnecting(fn func(reason, description string)) {
 	s.mu.Lock()
 	s.onDiscing = append(s.onDiscing, fn)
 	s.mu.Unlock()
@@ -203,8 +203,11 @@ func (s *Socket) OnDisconnecting(fn func(reason string)) {
 // OnDisconnect adds a handler that runs once the socket has left, with the
 // reason: "client namespace disconnect", "server namespace disconnect",
 // "transport close", "transport error", "ping timeout", "parse error",
-// "forced close", "forced server close" or "server shutting down".
-func (s *Socket) OnDisconnect(fn func(reason string)) {
+// "forced close", "forced server close" or "server shutting down"; and a
+// description of the cause when there is one (the reference's details),
+// such as "invalid heartbeat direction" or the decoding error of a packet
+// that could not be parsed.
+func (s *Socket) OnDisconnect(fn func(reason, description string)) {
 	s.mu.Lock()
 	s.onDisconnect = append(s.onDisconnect, fn)
 	s.mu.Unlock()
@@ -385,7 +388,7 @@ func (s *Socket) onEvent(data []byte, attachments [][]byte, id int64) {
 // closed runs the disconnect sequence of the reference: disconnecting
 // handlers (rooms still joined), leaving the rooms, failing pending acks,
 // then disconnect handlers.
-func (s *Socket) closed(reason string) {
+func (s *Socket) closed(reason, desc string) {
 	s.connected.Store(false)
 	s.mu.Lock()
 	discing, disc := s.onDiscing, s.onDisconnect
@@ -393,11 +396,11 @@ func (s *Socket) closed(reason string) {
 	s.failAcks()
 	e := s.conn.sh.e
 	for _, fn := range discing {
-		e.safely(func() { fn(reason) })
+		e.safely(func() { fn(reason, desc) })
 	}
 	s.ns.remove(s)
 	for _, fn := range disc {
-		e.safely(func() { fn(reason) })
+		e.safely(func() { fn(reason, desc) })
 	}
 }
 

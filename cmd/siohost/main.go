@@ -112,7 +112,7 @@ func newServer(cfg config) (*hostnative.Server, http.Handler) {
 	io.Use(func(s *hostnative.Socket) error {
 		slog.Info("socket connected", "id", s.ID(), "transport", s.Conn().Transport(),
 			"protocol", s.Conn().Protocol(), "remote", s.Handshake().Address)
-		s.OnDisconnect(func(reason string) { slog.Info("socket disconnected", "id", s.ID(), "reason", reason) })
+		s.OnDisconnect(func(reason, _ string) { slog.Info("socket disconnected", "id", s.ID(), "reason", reason) })
 		return nil
 	})
 	chat.Register(io)

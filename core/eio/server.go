@@ -89,7 +89,7 @@ type Upper interface {
 	Open(h Handle)
 	Message(h Handle, binary bool, data []byte)
 	Timer(h Handle, now int64)
-	Close(h Handle, reason string)
+	Close(h Handle, reason, desc string)
 }
 
 // SetUpper installs the upper layer.

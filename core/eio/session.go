@@ -308,7 +308,7 @@ func (s *Server) closeSession(ss *session, reason, desc string, how closeHow) {
 		s.emit(Effect{Kind: EffCloseConn, Conn: ss.ws, Session: ss.handle})
 	}
 	if s.upper != nil {
-		s.upper.Close(ss.handle, reason)
+		s.upper.Close(ss.handle, reason, desc)
 	}
 	s.emit(Effect{Kind: EffClose, Session: ss.handle, Text: reason, Desc: desc})
 	s.open--

@@ -115,13 +115,13 @@ func (s *Server) Timer(h eio.Handle, now int64) {
 }
 
 // Close implements eio.Upper: every namespace of the connection is gone.
-func (s *Server) Close(h eio.Handle, reason string) {
+func (s *Server) Close(h eio.Handle, reason, desc string) {
 	c := s.conn(h)
 	if c == nil {
 		return
 	}
 	for _, n := range c.nsps {
-		s.eio.Emit(eio.Effect{Kind: EffDisconnect, Session: h, Nsp: n.name, Text: reason, ID: -1})
+		s.eio.Emit(eio.Effect{Kind: EffDisconnect, Session: h, Nsp: n.name, Text: reason, Desc: desc, ID: -1})
 	}
 	*c = conn{}
 }

@@ -237,7 +237,7 @@ func TestStaleHandles(t *testing.T) {
 		require.Nil(t, h.s.Namespaces(hd))
 		h.s.Message(hd, false, []byte(`2["x"]`))
 		h.s.Timer(hd, 3)
-		h.s.Close(hd, "transport close")
+		h.s.Close(hd, "transport close", "")
 		require.Empty(t, h.e.Effects())
 	}
 	check(0)

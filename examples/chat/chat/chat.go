@@ -187,7 +187,7 @@ func (c *chat) connected(s *hostnative.Socket) {
 		}
 		_ = s.To(roomPrefix+u.Room).Volatile().Emit("typing", Typing{Room: u.Room, From: s.ID(), Nick: u.Nick, Typing: typing})
 	})
-	s.OnDisconnect(func(string) {
+	s.OnDisconnect(func(string, string) {
 		// The socket has left its rooms by now.
 		c.mu.Lock()
 		defer c.mu.Unlock()
