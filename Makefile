@@ -3,7 +3,7 @@
 GO ?= go
 NPM ?= npm
 
-.PHONY: run test deps test-go test-wasm-build vet
+.PHONY: run test deps test-go test-wasm-build vet wasm
 
 # Runs the standalone server with its chat demo on http://localhost:3000
 # (flags through ARGS, e.g. make run ARGS=-allow-eio3). The page's client,
@@ -28,6 +28,11 @@ deps:
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+
+# Builds the WebAssembly core module (bindings/wasm/siohost-core.wasm); the
+# tests build their own copy from source.
+wasm:
+	$(GO) generate ./bindings/wasm
 
 test-wasm-build:
 	GOOS=wasip1 GOARCH=wasm $(GO) build ./core/...

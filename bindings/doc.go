@@ -1,5 +1,5 @@
-// Package bindings will hold the WebAssembly exports of siohost's core (the
-// ABI of the core module, in bindings/wasm) and the browser client that
-// loads that module (bindings/js). It is empty until the WebAssembly issue
-// lands.
+// Package bindings holds the WebAssembly side of siohost's core: the
+// module's exports (bindings/wasm, a WASI reactor built from core/abi),
+// their contract (ABI.md), and, to come, the browser client that loads the
+// same module (bindings/js).
 package bindings

@@ -40,9 +40,11 @@ func TestEngineNoLeaks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow")
 	}
+	// A session that nobody polls dies after pingInterval+pingTimeout: long
+	// enough that a loaded machine under -race finishes its upgrades first.
 	env := newEhEnv(t, EngineOptions{
-		PingInterval: 100 * time.Millisecond,
-		PingTimeout:  100 * time.Millisecond,
+		PingInterval: 200 * time.Millisecond,
+		PingTimeout:  time.Second,
 	}, true)
 	// Warm up so the baseline includes what the first requests start for
 	// good (none expected, but the runtime may start helpers).

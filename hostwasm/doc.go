@@ -1,5 +1,13 @@
-// Package hostwasm will run siohost's protocol core compiled to WebAssembly
-// inside wazero, under the same server and client API and transports as
-// hostnative, so the protocol logic also serves plugins and sandboxes. It is
-// empty until the WebAssembly issue lands.
+// Package hostwasm runs siohost's protocol core compiled to WebAssembly
+// (bindings/wasm) inside wazero. A Module compiles the module once; each
+// Instance is one guest holding one Engine.IO server (and the Socket.IO
+// layer, when configured) with many sessions, and offers the operations of
+// the native core (core/eio and core/sio) over the ABI of core/abi
+// (documented in bindings/ABI.md), returning the same effects.
+//
+// An instance costs a few milliseconds and a few MiB to create, so a host
+// keeps one per worker, not one per connection. Its calls are serialized
+// by a mutex. A trap in the guest (a Go runtime fatal error, running out of
+// memory) or a recovered panic discards the instance: every later call
+// returns the error that killed it.
 package hostwasm
