@@ -307,21 +307,7 @@ func (w *clientWS) flush() {
 }
 
 func (w *clientWS) write(nc net.Conn, frames []*[]byte) error {
-	_ = nc.SetWriteDeadline(time.Now().Add(clientWriteTimeout))
-	var err error
-	if len(frames) == 1 {
-		_, err = nc.Write(*frames[0])
-	} else {
-		bufs := make(net.Buffers, len(frames))
-		for i, f := range frames {
-			bufs[i] = *f
-		}
-		_, err = bufs.WriteTo(nc)
-	}
-	for _, f := range frames {
-		putFrame(f)
-	}
-	return err
+	return writeFrames(nc, frames, clientWriteTimeout)
 }
 
 // fail drops a connection whose write failed; the reader reports it.

@@ -147,7 +147,13 @@ func (c *wsConn) flush() {
 }
 
 func (c *wsConn) write(nc net.Conn, frames []*[]byte) error {
-	_ = nc.SetWriteDeadline(time.Now().Add(c.sh.e.opts.WriteTimeout))
+	return writeFrames(nc, frames, c.sh.e.opts.WriteTimeout)
+}
+
+// writeFrames writes pooled frames in one system call where it can, within
+// timeout, and returns them to the pool.
+func writeFrames(nc net.Conn, frames []*[]byte, timeout time.Duration) error {
+	_ = nc.SetWriteDeadline(time.Now().Add(timeout))
 	var err error
 	if len(frames) == 1 {
 		_, err = nc.Write(*frames[0])
