@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/siohost/siohost/core/eio"
 	"github.com/siohost/siohost/core/sio"
 )
 
@@ -158,5 +157,3 @@ func (b *Broadcast) SocketsLeave(rooms ...string) { b.ns.adapter.DelSockets(b.op
 
 // DisconnectSockets disconnects the selected sockets.
 func (b *Broadcast) DisconnectSockets(close bool) { b.ns.adapter.DisconnectSockets(b.opts(), close) }
-
-var _ = eio.Handle(0)

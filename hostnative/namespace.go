@@ -5,8 +5,6 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
-
-	"github.com/siohost/siohost/core/eio"
 )
 
 // Namespace is a Socket.IO namespace: its sockets, connection middleware,
@@ -232,5 +230,3 @@ func (ns *Namespace) remove(s *Socket) {
 		ns.server.removeChild(ns)
 	}
 }
-
-var _ = eio.Handle(0)
