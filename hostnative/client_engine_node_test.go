@@ -26,10 +26,18 @@ type nodeEngine struct {
 // the test ends.
 func startNodeEngine(t *testing.T, opts map[string]any) *nodeEngine {
 	t.Helper()
-	requireNode(t)
 	js, err := json.Marshal(opts)
 	require.NoError(t, err)
-	cmd := exec.Command("node", "eio_server.js", string(js))
+	return startNodeServer(t, "eio_server.js", string(js))
+}
+
+// startNodeServer runs a Node server script of testdata/interop until the
+// test ends: it prints {"port":N} once listening, then one JSON event per
+// line, and exits when its stdin closes.
+func startNodeServer(t *testing.T, script string, args ...string) *nodeEngine {
+	t.Helper()
+	requireNode(t)
+	cmd := exec.Command("node", append([]string{script}, args...)...)
 	cmd.Dir = interopDir
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
@@ -77,9 +85,9 @@ func startNodeEngine(t *testing.T, opts map[string]any) *nodeEngine {
 	case p := <-port:
 		n.url = fmt.Sprintf("http://127.0.0.1:%d", int(p))
 	case <-exited:
-		t.Fatalf("eio_server.js exited: %s", stderr.String())
+		t.Fatalf("%s exited: %s", script, stderr.String())
 	case <-time.After(ceWait):
-		t.Fatalf("eio_server.js did not start: %s", stderr.String())
+		t.Fatalf("%s did not start: %s", script, stderr.String())
 	}
 	return n
 }

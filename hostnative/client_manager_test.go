@@ -1,14 +1,11 @@
 package hostnative
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -360,59 +357,7 @@ func TestManagerEmitBufferedBeforeConnect(t *testing.T) {
 // 4.8 server) until the test ends; its events are read as nodeEngine's.
 func startNodeSIO(t *testing.T) *nodeEngine {
 	t.Helper()
-	requireNode(t)
-	cmd := exec.Command("node", "sio_server.js")
-	cmd.Dir = interopDir
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	t.Cleanup(func() {
-		_ = stdin.Close() // the server exits when its stdin closes
-		select {
-		case <-exited:
-		case <-time.After(mtWait):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
-	n := &nodeEngine{more: make(chan struct{}, 1)}
-	port := make(chan float64, 1)
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) != nil {
-				continue
-			}
-			if p, ok := m["port"].(float64); ok {
-				port <- p
-				continue
-			}
-			n.mu.Lock()
-			n.events = append(n.events, m)
-			n.mu.Unlock()
-			select {
-			case n.more <- struct{}{}:
-			default:
-			}
-		}
-		_ = cmd.Wait()
-	}()
-	select {
-	case p := <-port:
-		n.url = fmt.Sprintf("http://127.0.0.1:%d", int(p))
-	case <-exited:
-		t.Fatalf("sio_server.js exited: %s", stderr.String())
-	case <-time.After(mtWait):
-		t.Fatalf("sio_server.js did not start: %s", stderr.String())
-	}
-	return n
+	return startNodeServer(t, "sio_server.js")
 }
 
 // TestManagerNode drives the client against the official socket.io 4.8
