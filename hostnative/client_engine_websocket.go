@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -31,16 +30,9 @@ type clientWS struct {
 	cancel    context.CancelFunc // abandons the dial
 	forgotten bool               // guarded by c.mu: the core expects nothing more of it
 
-	mu        sync.Mutex // guards the fields below
-	nc        net.Conn   // nil while dialing
-	out       []*[]byte  // frames waiting to be written
-	closing   bool       // a close frame is to be sent after out
-	code      int        // its code
-	done      bool       // the close frame was sent, or the conn failed
-	failed    error      // a write failed
-	closeSent bool
-
-	wmu sync.Mutex // one writer at a time
+	frameQueue       // outbound frames (nc is nil while dialing); its mu guards the two below
+	failed     error // a write failed
+	closeSent  bool
 
 	rd  io.Reader // only the reader uses it
 	hdr [ws.MaxHeaderSize - 2]byte
@@ -236,92 +228,45 @@ func (w *clientWS) enqueue(binaryFrame bool, prefix, data []byte) {
 	}
 	p := getFrame(len(prefix) + len(data) + 14)
 	*p = appendMaskedFrame(*p, op, prefix, data)
-	w.mu.Lock()
-	if w.closing || w.done {
-		w.mu.Unlock()
-		putFrame(p)
-		return
-	}
-	w.out = append(w.out, p)
-	w.mu.Unlock()
+	w.push(p)
 }
 
 func (w *clientWS) enqueueControl(op ws.OpCode, payload []byte) {
 	p := getFrame(len(payload) + 6)
 	*p = appendMaskedFrame(*p, op, nil, payload)
-	w.mu.Lock()
-	if w.closing || w.done {
-		w.mu.Unlock()
-		putFrame(p)
-		return
-	}
-	w.out = append(w.out, p)
-	w.mu.Unlock()
+	w.push(p)
 }
 
-// enqueueClose schedules a close frame after the queued frames.
-func (w *clientWS) enqueueClose(code int) {
-	w.mu.Lock()
-	if !w.closing {
-		w.closing, w.code = true, code
-	}
-	w.mu.Unlock()
-}
+func (w *clientWS) enqueueClose(code int) { w.pushClose(code) }
 
 // flush writes the queued frames, then the close frame if one is due.
 func (w *clientWS) flush() {
-	w.wmu.Lock()
-	defer w.wmu.Unlock()
-	for {
-		w.mu.Lock()
-		if w.nc == nil || w.done {
-			w.mu.Unlock()
-			return
-		}
-		frames := w.out
-		w.out = nil
-		closing := w.closing && len(frames) == 0
-		if closing {
-			w.done, w.closeSent = true, true
-		}
-		nc, code := w.nc, w.code
-		w.mu.Unlock()
-		if closing {
-			var payload [2]byte
-			binary.BigEndian.PutUint16(payload[:], uint16(code))
-			frame := appendMaskedFrame(make([]byte, 0, 8), ws.OpClose, nil, payload[:])
-			_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
-			_, _ = nc.Write(frame)
-			// The reader waits a little for the server's close frame.
-			_ = nc.SetReadDeadline(time.Now().Add(clientCloseGrace))
-			return
-		}
-		if len(frames) == 0 {
-			return
-		}
-		if err := w.write(nc, frames); err != nil {
-			w.fail(err)
-			return
-		}
+	if err := w.frameQueue.flush(clientWriteTimeout, w.writeClose); err != nil {
+		w.fail(err)
 	}
 }
 
-func (w *clientWS) write(nc net.Conn, frames []*[]byte) error {
-	return writeFrames(nc, frames, clientWriteTimeout)
+// writeClose sends the close frame; the reader then waits a little for the
+// server's.
+func (w *clientWS) writeClose(nc net.Conn, code int) {
+	w.mu.Lock()
+	w.closeSent = true
+	w.mu.Unlock()
+	var payload [2]byte
+	binary.BigEndian.PutUint16(payload[:], uint16(code))
+	frame := appendMaskedFrame(make([]byte, 0, 8), ws.OpClose, nil, payload[:])
+	_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = nc.Write(frame)
+	_ = nc.SetReadDeadline(time.Now().Add(clientCloseGrace))
 }
 
 // fail drops a connection whose write failed; the reader reports it.
 func (w *clientWS) fail(err error) {
 	w.mu.Lock()
-	w.done = true
 	if w.failed == nil {
 		w.failed = err
 	}
-	for _, f := range w.out {
-		putFrame(f)
-	}
-	w.out = nil
-	nc := w.nc
+	nc := w.drain()
 	w.mu.Unlock()
 	if nc != nil {
 		_ = nc.Close()
@@ -348,12 +293,7 @@ func (w *clientWS) readLoop() {
 	if w.failed != nil {
 		code, err = 0, w.failed
 	}
-	w.done = true
-	for _, f := range w.out {
-		putFrame(f)
-	}
-	w.out = nil
-	nc := w.nc
+	nc := w.drain()
 	w.mu.Unlock()
 	_ = nc.Close()
 	w.ended(code, err)

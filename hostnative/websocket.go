@@ -26,15 +26,8 @@ type wsConn struct {
 	sh     *shard
 	listed bool // in the flush list of the batch holding the shard lock
 
-	mu      sync.Mutex // guards the fields below
-	nc      net.Conn   // nil until the upgrade completes
-	out     []*[]byte  // frames waiting to be written
-	closing bool       // a close frame is to be sent after out
-	code    int        // its close code, 0 for none
-	done    bool       // the close frame was sent or the conn failed
-	failed  bool       // a write failed: the end is a transport error
-
-	wmu sync.Mutex // one writer at a time
+	frameQueue      // outbound frames; its mu also guards failed
+	failed     bool // a write failed: the end is a transport error
 
 	rd  io.Reader   // the reading side; only the reader goroutine uses it
 	ec  *EngineConn // the session, once known; only the reader uses it
@@ -72,33 +65,14 @@ func (c *wsConn) enqueue(binaryFrame bool, prefix, data []byte) {
 	*p = appendFrameHeader(*p, op, n)
 	*p = append(*p, prefix...)
 	*p = append(*p, data...)
-	c.mu.Lock()
-	if c.closing {
-		c.mu.Unlock()
-		putFrame(p)
-		return
-	}
-	c.out = append(c.out, p)
-	c.mu.Unlock()
+	c.push(p)
 }
 
 func (c *wsConn) enqueueControl(op ws.OpCode, payload []byte) {
 	p := getFrame(len(payload) + 2)
 	*p = appendFrameHeader(*p, byte(op), len(payload))
 	*p = append(*p, payload...)
-	c.mu.Lock()
-	c.out = append(c.out, p)
-	c.mu.Unlock()
-}
-
-// enqueueClose schedules a close frame after the queued frames, then the
-// end of the connection.
-func (c *wsConn) enqueueClose(code int) {
-	c.mu.Lock()
-	if !c.closing {
-		c.closing, c.code = true, code
-	}
-	c.mu.Unlock()
+	c.push(p)
 }
 
 func appendFrameHeader(b []byte, op byte, n int) []byte {
@@ -114,60 +88,13 @@ func appendFrameHeader(b []byte, op byte, n int) []byte {
 	}
 }
 
+func (c *wsConn) enqueueClose(code int) { c.pushClose(code) }
+
 // flush writes every queued frame, and the close frame if one is due.
 func (c *wsConn) flush() {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	for {
-		c.mu.Lock()
-		if c.nc == nil || c.done {
-			c.mu.Unlock()
-			return
-		}
-		frames := c.out
-		c.out = nil
-		closing := c.closing && len(frames) == 0
-		if closing {
-			c.done = true
-		}
-		nc, code := c.nc, c.code
-		c.mu.Unlock()
-		if closing {
-			c.writeClose(nc, code)
-			return
-		}
-		if len(frames) == 0 {
-			return
-		}
-		if err := c.write(nc, frames); err != nil {
-			c.fail()
-			return
-		}
+	if c.frameQueue.flush(c.sh.e.opts.WriteTimeout, c.writeClose) != nil {
+		c.fail()
 	}
-}
-
-func (c *wsConn) write(nc net.Conn, frames []*[]byte) error {
-	return writeFrames(nc, frames, c.sh.e.opts.WriteTimeout)
-}
-
-// writeFrames writes pooled frames in one system call where it can, within
-// timeout, and returns them to the pool.
-func writeFrames(nc net.Conn, frames []*[]byte, timeout time.Duration) error {
-	_ = nc.SetWriteDeadline(time.Now().Add(timeout))
-	var err error
-	if len(frames) == 1 {
-		_, err = nc.Write(*frames[0])
-	} else {
-		bufs := make(net.Buffers, len(frames))
-		for i, f := range frames {
-			bufs[i] = *f
-		}
-		_, err = bufs.WriteTo(nc)
-	}
-	for _, f := range frames {
-		putFrame(f)
-	}
-	return err
 }
 
 // writeClose sends a close frame and half-closes the connection; the reader
@@ -192,12 +119,8 @@ func (c *wsConn) writeClose(nc net.Conn, code int) {
 // fail drops a connection whose writes failed; the reader reports it.
 func (c *wsConn) fail() {
 	c.mu.Lock()
-	c.done, c.failed = true, true
-	for _, f := range c.out {
-		putFrame(f)
-	}
-	c.out = nil
-	nc := c.nc
+	c.failed = true
+	nc := c.drain()
 	c.mu.Unlock()
 	_ = nc.Close()
 }
@@ -236,13 +159,8 @@ var errProtocol = errors.New("websocket protocol error")
 func (c *wsConn) readLoop() {
 	errored := c.read()
 	c.mu.Lock()
-	nc := c.nc
 	errored = errored || c.failed
-	c.done = true
-	for _, f := range c.out {
-		putFrame(f)
-	}
-	c.out = nil
+	nc := c.drain()
 	c.mu.Unlock()
 	c.closed(errored) // after the frames read before the end, by the same goroutine
 	if errored {
