@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/siohost/siohost/core/internal/jsonscan"
 )
 
 // ClientErrorKind classifies why a Client failed, so a host can tell its
@@ -171,7 +173,7 @@ func parseEIOError(body []byte) (code int, message string, ok bool) {
 				code, hasCode = int(n), true
 			}
 		case "message":
-			message, hasMessage = jsonUnquote(val)
+			message, hasMessage = jsonscan.Unquote(val)
 		}
 	})
 	return code, message, valid && hasCode && hasMessage

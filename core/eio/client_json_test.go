@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/siohost/siohost/core/internal/jsonscan"
 	"github.com/stretchr/testify/require"
 )
 
@@ -31,7 +32,7 @@ func TestClientParseHandshake(t *testing.T) {
 		`{"sid":"\x01"}`:                 "its JSON is not an object",
 		`{"sid":"x","a":[1,2}`:           "its JSON is not an object",
 		`{"sid":"x","a":01.5e}`:          "its JSON is not an object",
-		`{"sid":"x","maxPayload":1e400}`: "its JSON is not an object",
+		`{"sid":"x","maxPayload":1e400}`: "invalid maxPayload",
 	} {
 		_, problem := parseHandshake([]byte(body))
 		require.Equal(t, want, problem, body)
@@ -59,7 +60,7 @@ func TestClientJSONAgainstEncodingJSON(t *testing.T) {
 			require.JSONEq(t, string(raw), got[k], in)
 			var s string
 			if raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
-				u, ok := jsonUnquote([]byte(got[k]))
+				u, ok := jsonscan.Unquote([]byte(got[k]))
 				require.True(t, ok, got[k])
 				require.Equal(t, s, u, in)
 			}

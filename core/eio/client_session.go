@@ -1,6 +1,10 @@
 package eio
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/siohost/siohost/core/internal/jsonscan"
+)
 
 // The session's packets and timers: the handshake, the heartbeat (v4: the
 // server pings and the client answers, closing when no ping comes within
@@ -104,7 +108,7 @@ func parseHandshake(data []byte) (hs Handshake, problem string) {
 		var ok bool
 		switch key {
 		case "sid":
-			hs.SID, ok = jsonUnquote(val)
+			hs.SID, ok = jsonscan.Unquote(val)
 		case "upgrades":
 			hs.Upgrades, ok = jsonStrings(val)
 		case "pingInterval":
