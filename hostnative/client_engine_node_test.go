@@ -15,7 +15,9 @@ import (
 // nodeEngine is the official engine.io server (testdata/interop/
 // eio_server.js) run by a test, with the session events it printed.
 type nodeEngine struct {
-	url string
+	url    string
+	cmd    *exec.Cmd
+	exited chan struct{}
 
 	mu     sync.Mutex
 	events []map[string]any
@@ -57,7 +59,7 @@ func startNodeServer(t *testing.T, script string, args ...string) *nodeEngine {
 		}
 	})
 
-	n := &nodeEngine{more: make(chan struct{}, 1)}
+	n := &nodeEngine{cmd: cmd, exited: exited, more: make(chan struct{}, 1)}
 	port := make(chan float64, 1)
 	go func() {
 		defer close(exited)
@@ -90,6 +92,18 @@ func startNodeServer(t *testing.T, script string, args ...string) *nodeEngine {
 		t.Fatalf("%s did not start: %s", script, stderr.String())
 	}
 	return n
+}
+
+// kill kills the server (SIGKILL: its connections drop without a word)
+// and waits for it to exit.
+func (n *nodeEngine) kill(t *testing.T) {
+	t.Helper()
+	_ = n.cmd.Process.Kill()
+	select {
+	case <-n.exited:
+	case <-time.After(ceWait):
+		t.Fatal("the node server did not exit")
+	}
 }
 
 // waitEvent returns the first event with key set to value.

@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -16,88 +13,35 @@ import (
 	"github.com/siohost/siohost/core/sio"
 )
 
-// ManagerOptions configures a Manager. Zero values mean the defaults of
-// socket.io-client 4.
-type ManagerOptions struct {
-	// Path is the server's Socket.IO path. Default "/socket.io".
-	Path string
-	// Transports the client may use, among "polling" and "websocket", in
-	// order of preference. Default polling then websocket.
-	Transports []string
-	// Auth is the CONNECT payload of every namespace: a json.RawMessage
-	// (or []byte) holding a JSON object, or any value that encodes to one.
-	Auth any
-	// Query is added to the query string of every Engine.IO request.
-	Query url.Values
-	// ExtraHeaders are sent with every polling request and WebSocket
-	// handshake.
-	ExtraHeaders http.Header
-	// HTTPClient sends the polling requests (see EngineClientOptions).
-	HTTPClient *http.Client
-	// NoReconnection turns automatic reconnection off (socket.io-client's
-	// reconnection: false). Reconnection is on by default.
-	NoReconnection bool
-	// ReconnectionAttempts bounds the reconnection attempts in a row; 0
-	// means unlimited (the default).
-	ReconnectionAttempts int
-	// ReconnectionDelay is the first reconnection delay (default 1 s),
-	// doubled at each attempt up to ReconnectionDelayMax (default 5 s).
-	ReconnectionDelay    time.Duration
-	ReconnectionDelayMax time.Duration
-	// RandomizationFactor moves each delay by up to that fraction of it:
-	// default 0.5; negative: no randomization.
-	RandomizationFactor float64
-	// Timeout bounds each Engine.IO handshake. Default 20 s.
-	Timeout time.Duration
-	// Logger receives recovered handler panics and protocol errors.
-	// Default slog.Default().
-	Logger *slog.Logger
-}
-
-// ErrManagerClosed is returned by the calls made after Manager.Close.
-var ErrManagerClosed = errors.New("siohost: manager closed")
-
-// ClientConnectError is what Connect returns when the namespace could not
-// be joined: the server refused it (a middleware error: Message, and Data
-// the raw JSON of its data, nil when none), or the Engine.IO session could
-// not be opened (Err says why).
-type ClientConnectError struct {
-	Message string
-	Data    json.RawMessage
-	Err     error
-}
-
-func (e *ClientConnectError) Error() string {
-	if e.Err != nil {
-		return "siohost: connect error: " + e.Err.Error()
-	}
-	return "siohost: connect error: " + e.Message
-}
-
-func (e *ClientConnectError) Unwrap() error { return e.Err }
-
 // Manager is a Socket.IO client connection to one server (socket.io-client's
 // Manager): one Engine.IO session at a time, multiplexing the namespaces of
 // its Sockets, reconnecting when the session is lost. Every method is safe
-// for concurrent use. The application's handlers (events, disconnects) run
-// one at a time, in order, on a goroutine of the Manager that lives while
-// some are pending; they may call any method.
+// for concurrent use. The application's handlers (events, connects,
+// disconnects, the Manager's own events) run one at a time, in order, on a
+// goroutine of the Manager that lives while some are pending; they may call
+// any method, and may wait for an acknowledgement.
 type Manager struct {
 	url    string
 	opts   ManagerOptions
-	auth   []byte
+	auth   authSource
 	epoch  time.Time
 	logger *slog.Logger
 
-	mu      sync.Mutex
-	cl      *sio.Client
-	eng     *mgrEngine // the current session, opened or opening; nil when none
-	rec     *sio.Reconnection
-	timer   *time.Timer
-	sockets map[string]*ClientSocket
-	acks    map[ackKey]chan ackResult
-	lastErr error // the engine failure being reported as CEffConnectError
-	closed  bool
+	mu          sync.Mutex
+	cl          *sio.Client
+	eng         *mgrEngine // the current session, opened or opening; nil when none
+	rec         *sio.Reconnection
+	recTimer    *time.Timer
+	ackTimer    *time.Timer
+	ackAt       int64 // when ackTimer fires, 0 when stopped
+	attempt     int   // the reconnection attempt of the session opening, 0 for the first
+	sockets     map[string]*ClientSocket
+	acks        map[ackKey]func(ackResult) // run under mu: must not block
+	engErr      error                      // the engine failure being reported as CEffConnectError
+	closeErr    error                      // the engine close being reported as CEffDisconnect
+	lastFailure *ClientConnectError        // the last failed open, until one succeeds
+	closed      bool
+	h           managerHandlers
 
 	qmu      sync.Mutex
 	queue    []func()
@@ -116,7 +60,7 @@ type mgrEngine struct {
 	opened  bool
 	closed  bool // closed before Open returned
 	reason  string
-	desc    string
+	err     error
 	pending []mgrMsg // messages received before Open returned
 }
 
@@ -141,7 +85,7 @@ func NewManager(rawURL string, opts ManagerOptions) (*Manager, error) {
 		logger:  opts.Logger,
 		cl:      sio.NewClient(),
 		sockets: map[string]*ClientSocket{},
-		acks:    map[ackKey]chan ackResult{},
+		acks:    map[ackKey]func(ackResult){},
 	}
 	if m.logger == nil {
 		m.logger = slog.Default()
@@ -150,24 +94,9 @@ func NewManager(rawURL string, opts ManagerOptions) (*Manager, error) {
 	if _, err := NewEngineClient(rawURL, m.engineOptions()); err != nil {
 		return nil, err
 	}
-	if opts.Auth != nil {
-		var raw []byte
-		switch a := opts.Auth.(type) {
-		case json.RawMessage:
-			raw = a
-		case []byte:
-			raw = a
-		default:
-			b, err := json.Marshal(a)
-			if err != nil {
-				return nil, fmt.Errorf("siohost: manager auth: %w", err)
-			}
-			raw = b
-		}
-		if !json.Valid(raw) || len(raw) == 0 || raw[0] != '{' {
-			return nil, sio.ErrInvalidAuth
-		}
-		m.auth = append([]byte(nil), raw...)
+	var err error
+	if m.auth, err = newAuthSource(opts.Auth); err != nil {
+		return nil, err
 	}
 	jitter := opts.RandomizationFactor
 	if jitter == 0 {
@@ -189,18 +118,27 @@ func NewManager(rawURL string, opts ManagerOptions) (*Manager, error) {
 	if opts.ReconnectionDelayMax > 0 && m.rec.Backoff.Max == 0 {
 		m.rec.Backoff.Max = 1
 	}
+	m.recTimer = time.AfterFunc(time.Hour, m.reconnect)
+	m.recTimer.Stop()
+	m.ackTimer = time.AfterFunc(time.Hour, m.onAckTimer)
+	m.ackTimer.Stop()
 	return m, nil
 }
 
 func (m *Manager) engineOptions() EngineClientOptions {
 	return EngineClientOptions{
-		Path:           m.opts.Path,
-		Transports:     m.opts.Transports,
-		Query:          m.opts.Query,
-		ExtraHeaders:   m.opts.ExtraHeaders,
-		HTTPClient:     m.opts.HTTPClient,
-		ConnectTimeout: m.opts.Timeout,
-		Logger:         m.opts.Logger,
+		Path:            m.opts.Path,
+		Transports:      m.opts.Transports,
+		NoUpgrade:       m.opts.NoUpgrade,
+		RememberUpgrade: m.opts.RememberUpgrade,
+		Query:           m.opts.Query,
+		ExtraHeaders:    m.opts.ExtraHeaders,
+		HTTPClient:      m.opts.HTTPClient,
+		TLSConfig:       m.opts.TLSConfig,
+		Protocol:        m.opts.Protocol,
+		ForceBase64:     m.opts.ForceBase64,
+		ConnectTimeout:  m.opts.Timeout,
+		Logger:          m.opts.Logger,
 	}
 }
 
@@ -218,10 +156,24 @@ func (m *Manager) Socket(nsp string) *ClientSocket {
 	defer m.mu.Unlock()
 	s := m.sockets[nsp]
 	if s == nil {
-		s = &ClientSocket{m: m, nsp: nsp, handlers: map[string]func(*ClientEvent){}}
+		// An invalid name fails at Connect, with the reason.
+		_ = m.cl.Declare(nsp)
+		s = &ClientSocket{m: m, nsp: nsp, auth: m.auth, handlers: map[string]func(*ClientEvent){}}
 		m.sockets[nsp] = s
 	}
 	return s
+}
+
+// Transport returns the name of the current session's transport,
+// "polling" or "websocket", or "" when there is no open session.
+func (m *Manager) Transport() string {
+	m.mu.Lock()
+	me := m.eng
+	m.mu.Unlock()
+	if me == nil || !me.opened {
+		return ""
+	}
+	return me.ec.Transport()
 }
 
 // Close disconnects every namespace, stops reconnecting and closes the
@@ -238,11 +190,16 @@ func (m *Manager) Close() error {
 	}
 	m.closed = true
 	m.idleLocked()
+	m.ackTimer.Stop()
 	m.failWaitersLocked(ErrManagerClosed)
-	for k, ch := range m.acks {
+	for k, fn := range m.acks {
 		delete(m.acks, k)
-		ch <- ackResult{err: ErrManagerClosed}
+		fn(ackResult{err: ErrManagerClosed})
 	}
+	for _, s := range m.sockets {
+		s.retryQ = nil
+	}
+	forgetManager(m)
 	return nil
 }
 
@@ -269,86 +226,203 @@ func (m *Manager) openLocked() {
 		m.cl.Message(m.now(), binary, data)
 		m.applyLocked()
 	})
-	ec.OnClose(func(reason string, err error) {
-		var desc string
-		var ee *EngineError
-		if errors.As(err, &ee) {
-			desc = ee.Description
+	ec.OnUpgrade(func(transport string) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.eng == me && m.h.upgrade != nil {
+			fn := m.h.upgrade
+			m.enqueue(func() { fn(transport) })
 		}
+	})
+	ec.OnClose(func(reason string, err error) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		if m.eng != me {
 			return
 		}
 		if !me.opened {
-			me.closed, me.reason, me.desc = true, reason, desc
+			me.closed, me.reason, me.err = true, reason, err
 			return
 		}
-		m.engineClosedLocked(reason, desc)
+		m.engineClosedLocked(reason, err)
 	})
-	go func() {
-		err := ec.Open(ctx)
-		m.mu.Lock()
-		defer m.mu.Unlock()
+	go m.runOpen(ctx, me)
+}
+
+// runOpen opens the session of me and reports the outcome.
+func (m *Manager) runOpen(ctx context.Context, me *mgrEngine) {
+	err := me.ec.Open(ctx)
+	var auths map[string][]byte
+	var authErrs map[string]error
+	if err == nil {
+		auths, authErrs = m.resolveAuths(ctx, me)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.eng != me {
+		return
+	}
+	if err != nil {
+		m.openFailedLocked(err)
+		return
+	}
+	me.opened = true
+	m.lastFailure = nil
+	attempt := m.attempt
+	m.attempt = 0
+	m.rec.Opened()
+	now := m.now()
+	for nsp, auth := range auths {
+		_ = m.cl.Connect(now, nsp, auth, nil)
+	}
+	for nsp, aerr := range authErrs {
+		if s := m.sockets[nsp]; s != nil {
+			m.cl.Disconnect(now, nsp)
+			m.applyLocked()
+			s.wakeLocked(&ClientConnectError{Message: "auth: " + aerr.Error(), Err: aerr})
+		}
+	}
+	if fn := m.h.open; fn != nil {
+		m.enqueue(fn)
+	}
+	if fn := m.h.reconnect; fn != nil && attempt > 0 {
+		m.enqueue(func() { fn(attempt) })
+	}
+	m.cl.EngineOpen(now, me.ec.Protocol(), me.ec.ID())
+	for _, s := range m.sockets {
+		s.authFresh = false
+	}
+	m.applyLocked()
+	for _, msg := range me.pending {
 		if m.eng != me {
 			return
 		}
-		if err != nil {
-			m.eng = nil
-			cancel()
-			now := m.now()
-			m.lastErr = err
-			m.cl.EngineError(now, err.Error())
-			m.applyLocked()
-			m.lastErr = nil
-			if at, ok := m.rec.Failed(now); ok {
-				m.scheduleLocked(at)
-			} else {
-				m.failWaitersLocked(&ClientConnectError{Message: err.Error(), Err: err})
-			}
-			return
-		}
-		me.opened = true
-		m.rec.Opened()
-		m.cl.EngineOpen(m.now(), ec.Protocol(), ec.ID())
+		m.cl.Message(m.now(), msg.binary, msg.data)
 		m.applyLocked()
-		for _, msg := range me.pending {
-			if m.eng != me {
-				return
+	}
+	me.pending = nil
+	if m.eng != me {
+		return
+	}
+	if me.closed {
+		m.engineClosedLocked(me.reason, me.err)
+	} else if !m.anyActiveLocked() {
+		m.idleLocked()
+	}
+}
+
+// resolveAuths runs the AuthFuncs of the namespaces about to connect,
+// without holding the lock (they may do I/O).
+func (m *Manager) resolveAuths(ctx context.Context, me *mgrEngine) (map[string][]byte, map[string]error) {
+	type job struct {
+		nsp string
+		src authSource
+	}
+	var jobs []job
+	m.mu.Lock()
+	if m.eng == me {
+		for name, s := range m.sockets {
+			if s.auth.fn != nil && !s.authFresh && m.cl.Active(name) && !m.cl.Connected(name) {
+				jobs = append(jobs, job{name, s.auth})
 			}
-			m.cl.Message(m.now(), msg.binary, msg.data)
-			m.applyLocked()
 		}
-		me.pending = nil
-		if me.closed && m.eng == me {
-			m.engineClosedLocked(me.reason, me.desc)
+	}
+	m.mu.Unlock()
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.opts.Timeout)
+	defer cancel()
+	auths, errs := map[string][]byte{}, map[string]error{}
+	for _, j := range jobs {
+		raw, err := j.src.resolve(ctx)
+		if err != nil {
+			errs[j.nsp] = err
+		} else {
+			auths[j.nsp] = raw
 		}
-	}()
+	}
+	return auths, errs
+}
+
+// openFailedLocked handles a session that could not be opened: the
+// namespaces waiting for it report connect_error, and the next attempt is
+// scheduled, or the Manager gives up.
+func (m *Manager) openFailedLocked(err error) {
+	me := m.eng
+	m.eng = nil
+	me.cancel()
+	now := m.now()
+	m.engErr = err
+	m.lastFailure = engineFailure(err)
+	m.cl.EngineError(now, m.lastFailure.Message)
+	m.applyLocked()
+	m.engErr = nil
+	if fn := m.h.err; fn != nil {
+		m.enqueue(func() { fn(err) })
+	}
+	if fn := m.h.reconnectErr; fn != nil && m.attempt > 0 {
+		m.enqueue(func() { fn(err) })
+	}
+	m.attempt = 0
+	if m.closed || !m.anyActiveLocked() {
+		return
+	}
+	if at, ok := m.rec.Failed(now); ok {
+		m.scheduleLocked(at)
+		return
+	}
+	if fn := m.h.reconnectFailed; fn != nil && m.rec.Exhausted() {
+		m.enqueue(fn)
+	}
+	m.giveUpLocked(engineFailure(err))
 }
 
 // engineClosedLocked handles the end of the current session.
-func (m *Manager) engineClosedLocked(reason, desc string) {
+func (m *Manager) engineClosedLocked(reason string, err error) {
 	m.eng.cancel()
 	m.eng = nil
 	now := m.now()
+	desc := ""
+	var ee *EngineError
+	if errors.As(err, &ee) {
+		desc = ee.Description
+	}
+	m.closeErr = err
 	m.cl.EngineClose(now, reason, desc)
 	m.applyLocked()
+	m.closeErr = nil
+	if fn := m.h.close; fn != nil {
+		details := closeDetails(err)
+		m.enqueue(func() { fn(reason, details) })
+	}
 	if m.closed || !m.anyActiveLocked() {
 		return
 	}
 	if at, ok := m.rec.Closed(now, reason); ok {
 		m.scheduleLocked(at)
 	} else {
-		m.failWaitersLocked(&ClientConnectError{Message: reason})
+		m.giveUpLocked(&ClientConnectError{Message: reason, Description: desc, Err: err})
 	}
 }
 
-func (m *Manager) scheduleLocked(at int64) {
-	if m.timer != nil {
-		m.timer.Stop()
+// giveUpLocked leaves the namespaces still waiting for a connection: their
+// Connect calls return err.
+func (m *Manager) giveUpLocked(err error) {
+	now := m.now()
+	for name, s := range m.sockets {
+		if m.cl.Active(name) && !m.cl.Connected(name) {
+			m.cl.Disconnect(now, name)
+			m.applyLocked()
+			s.wakeLocked(err)
+		}
 	}
+	m.idleLocked()
+}
+
+func (m *Manager) scheduleLocked(at int64) {
 	d := time.Duration(at-m.now()) * time.Millisecond
-	m.timer = time.AfterFunc(max(d, 0), m.reconnect)
+	m.recTimer.Reset(max(d, 0))
 }
 
 // reconnect runs when the reconnection timer fires.
@@ -363,15 +437,20 @@ func (m *Manager) reconnect() {
 	if !ok {
 		return
 	}
-	if _, due := m.rec.Due(now); !due {
+	attempt, due := m.rec.Due(now)
+	if !due {
 		m.scheduleLocked(at)
 		return
 	}
-	if m.anyActiveLocked() {
-		m.openLocked()
-	} else {
+	if !m.anyActiveLocked() {
 		m.rec.Stop()
+		return
 	}
+	m.attempt = attempt
+	if fn := m.h.reconnectAttempt; fn != nil {
+		m.enqueue(func() { fn(attempt) })
+	}
+	m.openLocked()
 }
 
 func (m *Manager) anyActiveLocked() bool {
@@ -396,10 +475,7 @@ func (m *Manager) idleLocked() {
 		return
 	}
 	m.rec.Stop()
-	if m.timer != nil {
-		m.timer.Stop()
-		m.timer = nil
-	}
+	m.recTimer.Stop()
 	if me := m.eng; me != nil {
 		m.eng = nil
 		me.cancel()
@@ -411,80 +487,158 @@ func (m *Manager) idleLocked() {
 	}
 }
 
-// applyLocked carries out the sio client's effects.
+// armAcksLocked sets the ack timer for the sio client's next deadline.
+func (m *Manager) armAcksLocked() {
+	at, ok := m.cl.NextDeadline()
+	if !ok || (m.ackAt != 0 && m.ackAt <= at) {
+		return
+	}
+	m.ackAt = at
+	m.ackTimer.Reset(max(time.Duration(at-m.now())*time.Millisecond, 0))
+}
+
+// onAckTimer fails the acks whose time is up.
+func (m *Manager) onAckTimer() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ackAt = 0
+	if m.closed {
+		return
+	}
+	m.cl.Tick(m.now())
+	m.applyLocked()
+	m.armAcksLocked()
+}
+
+// applyLocked carries out the sio client's effects. Nothing calls back
+// into m.cl while the list is read (it is reused): what would (ack
+// callbacks, the retry queues) runs after, and its effects in a next
+// round.
 func (m *Manager) applyLocked() {
-	for _, e := range m.cl.Effects() {
-		switch e.Kind {
-		case sio.CEffSend:
-			if m.eng != nil {
-				_ = m.eng.ec.Send(e.Data, e.Binary)
-			}
-		case sio.CEffCloseEngine:
-			if me := m.eng; me != nil {
-				m.eng = nil
-				me.cancel()
-				_ = me.ec.Close()
-			}
-			if e.Text == eio.ReasonParseError && !m.closed {
-				if at, ok := m.rec.Closed(m.now(), e.Text); ok {
-					m.scheduleLocked(at)
-				}
-			} else {
-				m.rec.Stop()
-			}
-		case sio.CEffConnected:
-			if s := m.sockets[e.Nsp]; s != nil {
-				s.id, s.connected = e.Text, true
-				s.wakeLocked(nil)
-			}
-		case sio.CEffConnectError:
-			if s := m.sockets[e.Nsp]; s != nil {
-				ce := &ClientConnectError{Message: e.Text, Err: m.lastErr}
-				if e.Data != nil {
-					ce.Data = append(json.RawMessage(nil), e.Data...)
-				}
-				s.wakeLocked(ce)
-			}
-		case sio.CEffEvent:
-			s := m.sockets[e.Nsp]
-			if s == nil {
-				continue
-			}
-			fn := s.handlers[e.Name]
-			if fn == nil {
-				continue
-			}
-			ev := &ClientEvent{Socket: s, Name: e.Name, data: append([]byte(nil), e.Data...), attachments: cloneAttachments(e.Attachments), id: e.ID}
-			m.enqueue(func() { fn(ev) })
-		case sio.CEffAck:
-			if ch := m.acks[ackKey{e.Nsp, e.ID}]; ch != nil {
-				delete(m.acks, ackKey{e.Nsp, e.ID})
-				ch <- ackResult{data: append([]byte(nil), e.Data...), attachments: cloneAttachments(e.Attachments)}
-			}
-		case sio.CEffAckFailed:
-			if ch := m.acks[ackKey{e.Nsp, e.ID}]; ch != nil {
-				delete(m.acks, ackKey{e.Nsp, e.ID})
-				err := ErrDisconnected
-				if e.Text == sio.AckTimedOut {
-					err = ErrAckTimeout
-				}
-				ch <- ackResult{err: err}
-			}
-		case sio.CEffDisconnect:
-			if s := m.sockets[e.Nsp]; s != nil {
-				s.id, s.connected = "", false
-				if !sio.ReconnectAfter(e.Text) {
-					s.wakeLocked(&ClientConnectError{Message: e.Text})
-				}
-				if fn := s.onDisconnect; fn != nil {
-					reason, desc := e.Text, e.Desc
-					m.enqueue(func() { fn(reason, desc) })
-				}
-			}
-		case sio.CEffError:
-			m.logger.Warn("siohost: socket.io client", "err", e.Err)
+	for {
+		effs := m.cl.Effects()
+		if len(effs) == 0 {
+			break
+		}
+		var post []func()
+		for i := range effs {
+			m.applyOneLocked(&effs[i], &post)
+		}
+		for _, fn := range post {
+			fn()
 		}
 	}
+	m.armAcksLocked()
+}
+
+func (m *Manager) applyOneLocked(e *sio.ClientEffect, post *[]func()) {
+	switch e.Kind {
+	case sio.CEffSend:
+		if m.eng != nil {
+			_ = m.eng.ec.Send(e.Data, e.Binary)
+		}
+	case sio.CEffCloseEngine:
+		if me := m.eng; me != nil {
+			m.eng = nil
+			me.cancel()
+			_ = me.ec.Close()
+		}
+		if e.Text == eio.ReasonParseError && !m.closed {
+			if at, ok := m.rec.Closed(m.now(), e.Text); ok {
+				m.scheduleLocked(at)
+			}
+		} else {
+			m.rec.Stop()
+			m.recTimer.Stop()
+		}
+	case sio.CEffConnected:
+		if s := m.sockets[e.Nsp]; s != nil {
+			s.id, s.connected, s.recovered = e.Text, true, e.Recovered
+			s.wakeLocked(nil)
+			if fn := s.onConnect; fn != nil {
+				m.enqueue(fn)
+			}
+			*post = append(*post, func() { s.drainLocked(true) })
+		}
+	case sio.CEffConnectError:
+		if s := m.sockets[e.Nsp]; s != nil {
+			m.connectErrorLocked(s, e)
+		}
+	case sio.CEffEvent:
+		if s := m.sockets[e.Nsp]; s != nil {
+			s.deliverLocked(e)
+		}
+	case sio.CEffAck:
+		if fn := m.acks[ackKey{e.Nsp, e.ID}]; fn != nil {
+			delete(m.acks, ackKey{e.Nsp, e.ID})
+			r := ackResult{data: append([]byte(nil), e.Data...), attachments: cloneAttachments(e.Attachments)}
+			*post = append(*post, func() { fn(r) })
+		}
+	case sio.CEffAckFailed:
+		if fn := m.acks[ackKey{e.Nsp, e.ID}]; fn != nil {
+			delete(m.acks, ackKey{e.Nsp, e.ID})
+			err := ErrDisconnected
+			if e.Text == sio.AckTimedOut {
+				err = ErrAckTimeout
+			}
+			*post = append(*post, func() { fn(ackResult{err: err}) })
+		}
+	case sio.CEffDisconnect:
+		if s := m.sockets[e.Nsp]; s != nil {
+			m.disconnectedLocked(s, e)
+		}
+	case sio.CEffError:
+		m.logger.Warn("siohost: socket.io client", "err", e.Err)
+	}
+}
+
+// connectErrorLocked reports a namespace that could not connect: to its
+// OnConnectError handler, and to Connect unless the Manager goes on trying
+// (an engine failure with reconnection on).
+func (m *Manager) connectErrorLocked(s *ClientSocket, e *sio.ClientEffect) {
+	var ce *ClientConnectError
+	if m.engErr != nil {
+		ce = engineFailure(m.engErr)
+	} else {
+		ce = &ClientConnectError{Message: e.Text}
+		if e.Data != nil {
+			ce.Data = append(json.RawMessage(nil), e.Data...)
+		}
+		if e.Err != nil {
+			ce.Err = e.Err
+			ce.Description = e.Err.Hint
+		}
+	}
+	if fn := s.onConnectError; fn != nil {
+		m.enqueue(func() { fn(ce) })
+	}
+	if m.engErr == nil {
+		s.wakeLocked(ce)
+	}
+}
+
+// disconnectedLocked reports a namespace that is no longer connected.
+func (m *Manager) disconnectedLocked(s *ClientSocket, e *sio.ClientEffect) {
+	s.id, s.connected = "", false
+	if !sio.ReconnectAfter(e.Text) {
+		s.wakeLocked(&ClientConnectError{Message: e.Text})
+	}
+	for _, p := range s.retryQ {
+		p.pending = false
+	}
+	fn := s.onDisconnect
+	if fn == nil {
+		return
+	}
+	reason := e.Text
+	var details *DisconnectDetails
+	switch {
+	case m.closeErr != nil:
+		details = closeDetails(m.closeErr)
+	case e.Desc != "":
+		details = &DisconnectDetails{Description: e.Desc}
+	}
+	m.enqueue(func() { fn(reason, details) })
 }
 
 func (m *Manager) failWaitersLocked(err error) {

@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/siohost/siohost/core/eio"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -214,22 +216,64 @@ func TestManagerConnectRefused(t *testing.T) {
 	}, mtWait, 10*time.Millisecond)
 }
 
+// TestManagerConnectUnreachable: while the server cannot be reached,
+// Connect goes on trying with the backoff, reporting each failure, until
+// the attempts are spent or its context ends.
 func TestManagerConnectUnreachable(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(nil)
 	url := srv.URL
 	srv.Close()
-	m := mtManager(t, url, ManagerOptions{ReconnectionDelay: 10 * time.Millisecond})
-	err := m.Socket("/").Connect(mtCtx(t))
-	var ce *ClientConnectError
-	require.ErrorAs(t, err, &ce)
-	var ee *EngineError
-	assert.True(t, errors.As(err, &ee), "%v", err)
-	require.Eventually(t, func() bool {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		return m.eng == nil && !m.rec.Scheduled()
-	}, mtWait, 10*time.Millisecond)
+	t.Run("attempts-spent", func(t *testing.T) {
+		t.Parallel()
+		m := mtManager(t, url, ManagerOptions{ReconnectionDelay: 10 * time.Millisecond, ReconnectionAttempts: 2})
+		var connectErrors, managerErrors, reconnectErrors atomic.Int32
+		var attempts []int
+		failed := make(chan struct{})
+		s := m.Socket("/")
+		s.OnConnectError(func(ce *ClientConnectError) {
+			assert.Equal(t, "xhr poll error", ce.Message)
+			require.NotNil(t, ce.Context)
+			assert.Equal(t, eio.ClientErrNetwork, ce.Context.Kind)
+			connectErrors.Add(1)
+		})
+		m.OnError(func(error) { managerErrors.Add(1) })
+		m.OnReconnectAttempt(func(n int) { attempts = append(attempts, n) })
+		m.OnReconnectError(func(error) { reconnectErrors.Add(1) })
+		m.OnReconnectFailed(func() { close(failed) })
+		err := s.Connect(mtCtx(t))
+		var ce *ClientConnectError
+		require.ErrorAs(t, err, &ce)
+		var ee *EngineError
+		assert.True(t, errors.As(err, &ee), "%v", err)
+		assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+		mtRecv(t, failed, "reconnect_failed")
+		assert.Equal(t, []int{1, 2}, attempts)
+		assert.EqualValues(t, 3, connectErrors.Load(), "the first open and two attempts")
+		assert.EqualValues(t, 3, managerErrors.Load())
+		assert.EqualValues(t, 2, reconnectErrors.Load())
+		require.Eventually(t, func() bool {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return m.eng == nil && !m.rec.Scheduled()
+		}, mtWait, 10*time.Millisecond)
+	})
+	t.Run("context", func(t *testing.T) {
+		t.Parallel()
+		m := mtManager(t, url, ManagerOptions{ReconnectionDelay: 10 * time.Millisecond, ReconnectionDelayMax: 20 * time.Millisecond})
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		err := m.Socket("/").Connect(ctx)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		var ce *ClientConnectError
+		require.ErrorAs(t, err, &ce, "the last failure comes with the context's error")
+		assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+		require.Eventually(t, func() bool {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return m.eng == nil && !m.rec.Scheduled()
+		}, mtWait, 10*time.Millisecond)
+	})
 }
 
 func TestManagerServerDisconnect(t *testing.T) {
@@ -239,7 +283,7 @@ func TestManagerServerDisconnect(t *testing.T) {
 	m := mtManager(t, srv.URL, ManagerOptions{ReconnectionDelay: 10 * time.Millisecond, ReconnectionDelayMax: 20 * time.Millisecond})
 	s := m.Socket("/")
 	reasons := make(chan string, 2)
-	s.OnDisconnect(func(reason, _ string) { reasons <- reason })
+	s.OnDisconnect(func(reason string, _ *DisconnectDetails) { reasons <- reason })
 	require.NoError(t, s.Connect(mtCtx(t)))
 	ss := mtRecv(t, socks, "server socket")
 	ss.Disconnect(false)
@@ -268,7 +312,7 @@ func TestManagerClientDisconnect(t *testing.T) {
 	m := mtManager(t, srv.URL, ManagerOptions{})
 	s := m.Socket("/")
 	reasons := make(chan string, 1)
-	s.OnDisconnect(func(reason, _ string) { reasons <- reason })
+	s.OnDisconnect(func(reason string, _ *DisconnectDetails) { reasons <- reason })
 	require.NoError(t, s.Connect(mtCtx(t)))
 	s.Disconnect()
 	assert.Equal(t, "io client disconnect", mtRecv(t, reasons, "client disconnect"))
@@ -308,7 +352,7 @@ func TestManagerReconnect(t *testing.T) {
 			})
 			s := m.Socket("/")
 			reasons := make(chan string, 4)
-			s.OnDisconnect(func(reason, _ string) { reasons <- reason })
+			s.OnDisconnect(func(reason string, _ *DisconnectDetails) { reasons <- reason })
 			echoes := make(chan string, 4)
 			s.On("echo", func(ev *ClientEvent) {
 				var v string
@@ -379,7 +423,7 @@ func TestManagerNode(t *testing.T) {
 				_ = ev.Ack(n*2, "ok")
 			})
 			reasons := make(chan string, 2)
-			s.OnDisconnect(func(reason, _ string) { reasons <- reason })
+			s.OnDisconnect(func(reason string, _ *DisconnectDetails) { reasons <- reason })
 			require.NoError(t, s.Connect(mtCtx(t)))
 			ev := node.waitEvent(t, "connect", s.ID())
 			assert.Equal(t, map[string]any{"token": "abc"}, ev["auth"])
@@ -404,7 +448,7 @@ func TestManagerNode(t *testing.T) {
 			require.NoError(t, chat.Connect(mtCtx(t)))
 			assert.Equal(t, "/chat", node.waitEvent(t, "connect", chat.ID())["nsp"])
 			chatReasons := make(chan string, 1)
-			chat.OnDisconnect(func(reason, _ string) { chatReasons <- reason })
+			chat.OnDisconnect(func(reason string, _ *DisconnectDetails) { chatReasons <- reason })
 			require.NoError(t, chat.Emit("kick"))
 			assert.Equal(t, "io server disconnect", mtRecv(t, chatReasons, "chat disconnect"))
 

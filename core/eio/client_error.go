@@ -285,6 +285,8 @@ func httpHint(e *ClientError, maxPayload int64) string {
 		return h + ")"
 	case e.Status == 404:
 		return "nothing answers at this path: check the path (Socket.IO serves /socket.io/, a bare Engine.IO server /engine.io/) and the port"
+	case e.Status == 401 || e.Status == 403:
+		return "the server or a proxy in front of it refused the request: an authentication, origin (CORS) or address rule"
 	case isHTML(e.ContentType, e.Body):
 		return "the answer is an HTML page, not Engine.IO: a wrong path, or a web server or proxy answers this URL"
 	case e.Status == 400 && e.Op != "handshake":

@@ -23,13 +23,8 @@ func (c *Client) Connect(now int64, nsp string, auth []byte, recovery *RecoveryS
 	if nsp == "" {
 		nsp = "/"
 	}
-	if nsp[0] != '/' {
-		return ErrInvalidNamespace
-	}
-	for i := 0; i < len(nsp); i++ {
-		if nsp[i] == ',' {
-			return ErrInvalidNamespace
-		}
+	if err := checkClientNsp(nsp); err != nil {
+		return err
 	}
 	if auth != nil {
 		auth = trimSpace(auth)
@@ -55,6 +50,34 @@ func (c *Client) Connect(now int64, nsp string, auth []byte, recovery *RecoveryS
 	}
 	if c.open && ns.state == nsWaiting {
 		c.sendConnect(ns)
+	}
+	return nil
+}
+
+// Declare makes namespace nsp known without connecting it: emits made
+// before its Connect are then buffered, as socket.io-client buffers those
+// of a Socket created but not connected yet.
+func (c *Client) Declare(nsp string) error {
+	if nsp == "" {
+		nsp = "/"
+	}
+	if err := checkClientNsp(nsp); err != nil {
+		return err
+	}
+	if c.find(nsp) == nil {
+		c.nsps = append(c.nsps, &clientNsp{name: nsp})
+	}
+	return nil
+}
+
+func checkClientNsp(nsp string) error {
+	if nsp[0] != '/' {
+		return ErrInvalidNamespace
+	}
+	for i := 0; i < len(nsp); i++ {
+		if nsp[i] == ',' {
+			return ErrInvalidNamespace
+		}
 	}
 	return nil
 }

@@ -94,6 +94,11 @@ func TestClientConnectArguments(t *testing.T) {
 	require.ErrorIs(t, err, ErrTooManyAttachments)
 	require.ErrorIs(t, c.Ack(0, "/", 1, nil, nil), ErrNotConnected)
 	require.ErrorIs(t, c.Ack(0, "/x", 1, nil, nil), ErrUnknownNamespace)
+	require.ErrorIs(t, c.Declare("x"), ErrInvalidNamespace)
+	require.NoError(t, c.Declare("/later"))
+	require.False(t, c.Active("/later"), "declared, not connecting")
+	_, err = c.Emit(0, "/later", "x", nil, nil, false)
+	require.NoError(t, err, "buffered until Connect")
 	require.Empty(t, c.Effects())
 }
 
