@@ -52,6 +52,11 @@ func (s *ClientSocket) EmitRaw(event string, args json.RawMessage, attachments [
 	return ClientEmitter{s: s}.EmitRaw(event, args, attachments)
 }
 
+// EmitWithAckRaw is EmitWithAck with raw arguments (see EmitRaw).
+func (s *ClientSocket) EmitWithAckRaw(ctx context.Context, event string, args json.RawMessage, attachments [][]byte) (*AckResponse, error) {
+	return ClientEmitter{s: s}.EmitWithAckRaw(ctx, event, args, attachments)
+}
+
 // Emit sends event with args (see ClientSocket.Emit).
 func (e ClientEmitter) Emit(event string, args ...any) error {
 	body, atts, err := e.encode(event, args)
@@ -64,14 +69,18 @@ func (e ClientEmitter) Emit(event string, args ...any) error {
 
 // EmitRaw sends event with raw arguments (see ClientSocket.EmitRaw).
 func (e ClientEmitter) EmitRaw(event string, args json.RawMessage, attachments [][]byte) error {
-	if err := checkEventName(event); err != nil {
+	if err := checkRawEvent(event, args); err != nil {
 		return err
-	}
-	if !json.Valid(args) || len(args) == 0 || args[0] != '[' {
-		return ErrNotArray
 	}
 	_, err := e.send(event, args, attachments, nil)
 	return err
+}
+
+func checkRawEvent(event string, args json.RawMessage) error {
+	if err := checkEventName(event); err != nil {
+		return err
+	}
+	return checkRawArgs(args)
 }
 
 // EmitWithAck sends event with args and waits for the acknowledgement
@@ -81,6 +90,18 @@ func (e ClientEmitter) EmitWithAck(ctx context.Context, event string, args ...an
 	if err != nil {
 		return nil, err
 	}
+	return e.waitAck(ctx, event, body, atts)
+}
+
+// EmitWithAckRaw is EmitWithAck with raw arguments (see EmitRaw).
+func (e ClientEmitter) EmitWithAckRaw(ctx context.Context, event string, args json.RawMessage, attachments [][]byte) (*AckResponse, error) {
+	if err := checkRawEvent(event, args); err != nil {
+		return nil, err
+	}
+	return e.waitAck(ctx, event, args, attachments)
+}
+
+func (e ClientEmitter) waitAck(ctx context.Context, event string, body []byte, atts [][]byte) (*AckResponse, error) {
 	ch := make(chan ackResult, 1)
 	p, err := e.send(event, body, atts, func(r ackResult) { ch <- r })
 	if err != nil {

@@ -201,8 +201,14 @@ func engineFailure(err error) *ClientConnectError {
 	ce.Context = ee.Diagnostic
 	ce.Message = transportErrorMessage(ee)
 	ce.Description = ee.Description
-	if d := ee.Diagnostic; d != nil && d.Status != 0 {
-		ce.Description = strconv.Itoa(d.Status)
+	if d := ee.Diagnostic; d != nil {
+		// As engine.io-client's: the HTTP status, else what failed.
+		switch {
+		case d.Status != 0:
+			ce.Description = strconv.Itoa(d.Status)
+		case d.Message != "":
+			ce.Description = d.Message
+		}
 	}
 	if ce.Description == "" && ee.Cause != nil {
 		ce.Description = ee.Cause.Error()

@@ -197,7 +197,14 @@ func (s *ClientSocket) Connect(ctx context.Context) error {
 		err = nil
 	} else {
 		if ctx.Err() != nil {
-			lastErr = m.lastFailure
+			switch {
+			case m.lastFailure != nil:
+				lastErr = m.lastFailure
+			case m.eng != nil && !m.eng.opened:
+				lastErr = &ClientConnectError{Message: "timeout", Description: "the server has not completed the Engine.IO handshake", Err: ctx.Err()}
+			case m.eng != nil:
+				lastErr = &ClientConnectError{Message: "timeout", Description: "the server has not answered the namespace's CONNECT", Err: ctx.Err()}
+			}
 		}
 		m.cl.Disconnect(m.now(), s.nsp)
 		m.applyLocked()

@@ -5,6 +5,8 @@
 //
 //	make run                  # installs the npm peers if missing, then runs this
 //	go run ./cmd/siohost -h   # the flags
+//
+// "siohost connect URL" is a command-line client instead (see connect.go).
 package main
 
 import (
@@ -37,6 +39,9 @@ type config struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "connect" {
+		os.Exit(runConnect(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	var cfg config
 	var cors string
 	flag.StringVar(&cfg.addr, "addr", "localhost:3000", "listen address")
