@@ -1,6 +1,7 @@
 package hostnative
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -142,6 +143,63 @@ func TestManagerDiagnostics(t *testing.T) {
 		assert.Equal(t, eio.CodeUnknownSID, diag.Code)
 		assert.Equal(t, "Session ID unknown", diag.Message)
 		assert.Contains(t, diag.Hint, "sticky sessions")
+	})
+	t.Run("session-lost", func(t *testing.T) {
+		t.Parallel()
+		// The server behind the address changes while a polling session
+		// is connected: its next request meets "Session ID unknown".
+		var cur atomic.Pointer[Server]
+		first := NewServer(ServerOptions{})
+		t.Cleanup(first.Close)
+		cur.Store(first)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { cur.Load().ServeHTTP(w, r) }))
+		t.Cleanup(srv.Close)
+		m := mtManager(t, srv.URL, ManagerOptions{Transports: []string{"polling"}, NoReconnection: true})
+		s := m.Socket("/")
+		discs := make(chan *DisconnectDetails, 1)
+		reasons := make(chan string, 1)
+		s.OnDisconnect(func(reason string, d *DisconnectDetails) { reasons <- reason; discs <- d })
+		require.NoError(t, s.Connect(mtCtx(t)))
+		second := NewServer(ServerOptions{})
+		t.Cleanup(second.Close)
+		cur.Store(second)
+		require.NoError(t, s.Emit("hello")) // a POST to the new server, if the GET is not first
+		assert.Equal(t, "transport error", mtRecv(t, reasons, "disconnect"))
+		d := mtRecv(t, discs, "details")
+		require.NotNil(t, d)
+		assert.Equal(t, "xhr poll error", d.Message)
+		require.NotNil(t, d.Context)
+		assert.Equal(t, eio.CodeUnknownSID, d.Context.Code)
+		assert.Contains(t, d.Context.Hint, "sticky sessions")
+	})
+	t.Run("parse-error", func(t *testing.T) {
+		t.Parallel()
+		// An Engine.IO server that accepts "/" then sends a packet the
+		// Socket.IO parser refuses.
+		e := NewEngine(EngineOptions{Path: "/socket.io"})
+		t.Cleanup(func() { _ = e.Shutdown(context.Background()) })
+		e.OnConnection(func(c *EngineConn) {
+			c.OnMessage(func(data []byte, _ bool) {
+				if string(data) == "0" {
+					_ = c.Send([]byte(`0{"sid":"abc"}`), false)
+					_ = c.Send([]byte(`2["unterminated`), false)
+				}
+			})
+		})
+		mux := http.NewServeMux()
+		mux.Handle("/socket.io/", e)
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		m := mtManager(t, srv.URL, ManagerOptions{Transports: []string{"websocket"}, NoReconnection: true})
+		s := m.Socket("/")
+		discs := make(chan *DisconnectDetails, 1)
+		reasons := make(chan string, 1)
+		s.OnDisconnect(func(reason string, d *DisconnectDetails) { reasons <- reason; discs <- d })
+		require.NoError(t, s.Connect(mtCtx(t)))
+		assert.Equal(t, "parse error", mtRecv(t, reasons, "disconnect"))
+		d := mtRecv(t, discs, "details")
+		require.NotNil(t, d)
+		assert.NotEmpty(t, d.Description)
 	})
 	t.Run("unsupported-protocol", func(t *testing.T) {
 		t.Parallel()

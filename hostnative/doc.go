@@ -4,8 +4,9 @@
 // applications embed.
 //
 // Server is a Socket.IO server and Engine a bare Engine.IO server (both
-// http.Handlers); Manager and its ClientSockets are the Socket.IO client,
-// over EngineClient, the Engine.IO client. Every exported method
+// http.Handlers); Manager and its ClientSockets are the Socket.IO client
+// (Dial is socket.io-client's io()), over EngineClient, the Engine.IO
+// client. Every exported method
 // of every type in this package is safe for concurrent use. Handlers that an
 // application registers run one at a time per connection, in the order the
 // events happened; a panicking handler is recovered and logged with log/slog.
