@@ -197,7 +197,7 @@ func (s *ClientSocket) sendLocked(p *retryPacket) error {
 // acked handles the ack (or its failure) of p's last send.
 func (s *ClientSocket) acked(p *retryPacket, r ackResult) {
 	p.pending = false
-	if len(s.retryQ) == 0 || s.retryQ[0] != p {
+	if len(s.retryQ) == 0 || s.retryQ[0] != p || s.m.closed {
 		if p.done != nil {
 			p.done(r)
 		}

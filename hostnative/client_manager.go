@@ -196,6 +196,11 @@ func (m *Manager) Close() error {
 		fn(ackResult{err: ErrManagerClosed})
 	}
 	for _, s := range m.sockets {
+		for _, p := range s.retryQ {
+			if p.done != nil && !p.pending {
+				p.done(ackResult{err: ErrManagerClosed})
+			}
+		}
 		s.retryQ = nil
 	}
 	forgetManager(m)

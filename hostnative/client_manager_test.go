@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -395,4 +396,94 @@ func TestManagerEmitBufferedBeforeConnect(t *testing.T) {
 	require.Eventually(t, func() bool { return s.Emit("echo", "early") == nil }, mtWait, time.Millisecond)
 	require.NoError(t, mtRecv(t, done, "connect"))
 	assert.Equal(t, "early", mtRecv(t, echoes, "echo"))
+}
+
+// TestManagerNoGoroutineLeak: whatever a Manager went through, nothing of
+// it runs once it is closed.
+func TestManagerNoGoroutineLeak(t *testing.T) {
+	var cur atomic.Pointer[Server]
+	start := func() *Server {
+		io := NewServer(ServerOptions{})
+		echoSetup(nil, nil)(io)
+		t.Cleanup(io.Close)
+		cur.Store(io)
+		return io
+	}
+	first := start()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { cur.Load().ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	session := func(opts ManagerOptions, during func(m *Manager, s *ClientSocket)) {
+		opts.ReconnectionDelay, opts.ReconnectionDelayMax = 10*time.Millisecond, 20*time.Millisecond
+		m, err := NewManager(srv.URL, opts)
+		require.NoError(t, err)
+		s := m.Socket("/")
+		echoes := make(chan struct{}, 1)
+		s.On("echo", func(*ClientEvent) {
+			select {
+			case echoes <- struct{}{}:
+			default: // a retried emit echoes again
+			}
+		})
+		require.NoError(t, s.Connect(mtCtx(t)))
+		require.NoError(t, s.Emit("echo", []byte{1}))
+		mtRecv(t, echoes, "echo")
+		_, err = s.Timeout(mtWait).EmitWithAck(mtCtx(t), "add", 1, 2)
+		require.NoError(t, err)
+		if during != nil {
+			during(m, s)
+		}
+		require.NoError(t, m.Close())
+	}
+	session(ManagerOptions{}, nil) // warm-up: what stays for good is in the baseline
+	base := ehStableGoroutines()
+
+	for _, tr := range [][]string{{"polling"}, {"websocket"}, nil} {
+		session(ManagerOptions{Transports: tr}, nil)
+		session(ManagerOptions{Transports: tr}, func(m *Manager, s *ClientSocket) {
+			old := cur.Load()
+			start()
+			old.Close()
+			require.Eventually(t, func() bool { return m.Transport() != "" && s.Connected() }, mtWait, 5*time.Millisecond)
+		})
+		// The echo is not acked: it is sent three times, then given up.
+		session(ManagerOptions{Transports: tr, Retries: 2, AckTimeout: 50 * time.Millisecond}, func(m *Manager, s *ClientSocket) {
+			done := make(chan error, 2)
+			for range 2 { // one sent, one queued behind it
+				go func() {
+					_, err := s.Timeout(time.Minute).EmitWithAck(context.Background(), "nothing")
+					done <- err
+				}()
+			}
+			time.Sleep(20 * time.Millisecond)
+			require.NoError(t, m.Close())
+			assert.ErrorIs(t, mtRecv(t, done, "ack error"), ErrManagerClosed)
+			assert.ErrorIs(t, mtRecv(t, done, "ack error"), ErrManagerClosed)
+		})
+	}
+	_ = first
+	// Failed connects: refused by reconnection being off, and by a context.
+	m, err := NewManager(srv.URL+"/x", ManagerOptions{Path: "/nowhere", NoReconnection: true})
+	require.NoError(t, err)
+	require.Error(t, m.Socket("/").Connect(mtCtx(t)))
+	require.NoError(t, m.Close())
+	m, err = NewManager(srv.URL, ManagerOptions{Path: "/nowhere", ReconnectionDelay: 10 * time.Millisecond})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	require.Error(t, m.Socket("/").Connect(ctx))
+	cancel()
+	require.NoError(t, m.Close())
+
+	deadline := time.Now().Add(mtWait)
+	for {
+		n := ehStableGoroutines()
+		if n <= base {
+			break
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("%d goroutines, %d before:\n%s", n, base, buf)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
