@@ -38,3 +38,40 @@ func BenchmarkClientEngineEcho(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkClientSocketEcho measures one Socket.IO event round trip through
+// a ClientSocket and a Server that echoes it (compare with
+// BenchmarkClientEngineEcho of the same run: the Socket.IO layers' cost on
+// both sides), and an EmitWithAck round trip.
+func BenchmarkClientSocketEcho(b *testing.B) {
+	_, srv := mtServer(b, echoSetup(nil, nil))
+	m, err := NewManager(srv.URL, ManagerOptions{Transports: []string{"websocket"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = m.Close() })
+	s := m.Socket("/")
+	got := make(chan struct{}, 1)
+	s.On("echo", func(*ClientEvent) { got <- struct{}{} })
+	if err := s.Connect(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("emit", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := s.Emit("echo", "hello, world"); err != nil {
+				b.Fatal(err)
+			}
+			<-got
+		}
+	})
+	b.Run("ack", func(b *testing.B) {
+		b.ReportAllocs()
+		ctx := context.Background()
+		for b.Loop() {
+			if _, err := s.EmitWithAck(ctx, "add", 1, 2); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -20,7 +20,7 @@ import (
 const mtWait = 5 * time.Second
 
 // mtServer starts a Socket.IO server; setup adds handlers before it serves.
-func mtServer(t *testing.T, setup func(io *Server)) (*Server, *httptest.Server) {
+func mtServer(t testing.TB, setup func(io *Server)) (*Server, *httptest.Server) {
 	t.Helper()
 	io := NewServer(ServerOptions{})
 	if setup != nil {
