@@ -2,7 +2,11 @@ package hostnative
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	stdio "io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -275,4 +279,44 @@ func TestClientDial(t *testing.T) {
 	var ce *ClientConnectError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "Invalid namespace", ce.Message)
+}
+
+// TestClientTLSAndBase64: the Manager passes its TLS configuration to
+// https and wss, and ForceBase64 sends binary as base64 text over polling.
+func TestClientTLSAndBase64(t *testing.T) {
+	t.Parallel()
+	io := NewServer(ServerOptions{})
+	echoSetup(nil, nil)(io)
+	t.Cleanup(io.Close)
+	srv := httptest.NewUnstartedServer(io)
+	srv.Config.ErrorLog = log.New(stdio.Discard, "", 0) // the refused handshake below
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	for _, opts := range []ManagerOptions{
+		{TLSConfig: &tls.Config{RootCAs: roots}},
+		{TLSConfig: &tls.Config{RootCAs: roots}, Transports: []string{"polling"}, ForceBase64: true},
+	} {
+		m := mtManager(t, srv.URL, opts)
+		upgraded := make(chan string, 1)
+		m.OnUpgrade(func(tr string) { upgraded <- tr })
+		s := m.Socket("/")
+		echoes := make(chan []byte, 1)
+		s.On("echo", func(ev *ClientEvent) {
+			var b []byte
+			_ = ev.Arg(0, &b)
+			echoes <- b
+		})
+		require.NoError(t, s.Connect(mtCtx(t)))
+		if !opts.ForceBase64 {
+			assert.Equal(t, "websocket", mtRecv(t, upgraded, "upgrade to wss"))
+		}
+		require.NoError(t, s.Emit("echo", []byte{0xff, 0, 1}))
+		assert.Equal(t, []byte{0xff, 0, 1}, mtRecv(t, echoes, "binary echo"))
+	}
+	m := mtManager(t, srv.URL, ManagerOptions{NoReconnection: true})
+	err := m.Socket("/").Connect(mtCtx(t))
+	var unknownCA x509.UnknownAuthorityError
+	require.ErrorAs(t, err, &unknownCA, "without the server's certificate")
 }
