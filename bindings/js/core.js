@@ -233,7 +233,7 @@ export class Core {
   }
 
   /** Runs a record at once (creating a client needs its handle now). */
-  now_(kind, flags, write) {
+  runNow(kind, flags, write) {
     let value = 0;
     write(this.record(kind, flags, (v) => { value = v; }));
     this.flush();

@@ -137,7 +137,7 @@ export class Manager extends Emitter {
     const tbits = (transports.includes("polling") ? 1 : 0) | (transports.includes("websocket") ? 2 : 0);
     const jitter = opts.randomizationFactor;
     const flags = (opts.reconnection === false ? 1 : 0) | (opts.upgrade === false ? 2 : 0) | (jitter !== undefined ? 4 : 0);
-    this.handle = core.now_(IN.create, flags, (w) => {
+    this.handle = core.runNow(IN.create, flags, (w) => {
       w.u32(tbits).u32(opts.timeout ?? 20000).u32(Number.isFinite(opts.reconnectionAttempts) ? opts.reconnectionAttempts : 0)
         .u32(opts.reconnectionDelay ?? 1000).u32(opts.reconnectionDelayMax ?? 5000)
         .u32(jitter !== undefined ? Math.round(Math.min(1, Math.max(0, jitter)) * 1e6) : 0).end();

@@ -258,3 +258,39 @@ func TestClientReconnects(t *testing.T) {
 	require.Equal(t, "nope", ce.Text)
 	require.Equal(t, `{"a":1}`, string(ce.Data))
 }
+
+// FuzzClientProcess: whatever the host writes, the client core answers
+// with a status or an output list that decodes, and never panics.
+func FuzzClientProcess(f *testing.F) {
+	var enc ClientEncoder
+	enc.Create(ClientOptions{})
+	enc.Connect(1, "/", []byte(`{"a":1}`))
+	enc.Response(1, 1, 200, "text/plain", []byte(testHandshake))
+	enc.Response(1, 3, 200, "text/plain", []byte(`40{"sid":"X"}`+"\x1e"+`42["e",1]`))
+	enc.WSOpened(1, 2)
+	enc.WSMessage(1, 2, false, []byte("3probe"))
+	enc.Emit(1, "/", "ev", []byte(`[1]`), nil, EmitAck, 10)
+	enc.Tick()
+	f.Add(enc.Bytes(), uint8(enc.Len()), int64(5))
+	f.Fuzz(func(t *testing.T, in []byte, n uint8, step int64) {
+		cc := NewClientCore(func(b []byte) {
+			for i := range b {
+				b[i] = byte(i)
+			}
+		})
+		var out []byte
+		var dec Output
+		now := int64(1)
+		for range 3 {
+			var err error
+			out, err = cc.Process(out, now, in, int(n))
+			if err != nil {
+				return
+			}
+			if err := dec.Decode(out); err != nil {
+				t.Fatalf("undecodable output: %v", err)
+			}
+			now += step & 0xFFFFF
+		}
+	})
+}

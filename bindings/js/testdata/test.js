@@ -100,9 +100,14 @@ async function run() {
   const [reason] = await next(socket, "disconnect");
   await sleep(300);
   await step("io server disconnect", reason === "io server disconnect" && !socket.connected, { reason, connected: socket.connected });
+  const reupgraded = next(socket, "upgrade");
   socket.connect();
   await next(socket, "connect");
   await step("connect again", socket.connected, { id: socket.id });
+  // The server goes away once the session is on WebSocket: halfway
+  // through the upgrade, the client would see the new server refuse its
+  // old session id ("transport error") instead.
+  if (socket.transport !== "websocket") await reupgraded;
 
   const attempts = [];
   socket.io.on("reconnect_attempt", (n) => attempts.push(n));
