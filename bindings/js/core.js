@@ -225,10 +225,12 @@ export class Core {
       for (let j = start; j < r.end; j++) {
         const e = out.effects[j];
         const c = this.clients.get(e.client);
-        if (c) c.apply(e);
+        // An application callback that throws must not lose the effects
+        // that follow it.
+        if (c) guarded(() => c.apply(e));
       }
       start = r.end;
-      if (callbacks[i]) callbacks[i](r.value);
+      if (callbacks[i]) guarded(() => callbacks[i](r.value));
     });
   }
 
@@ -263,6 +265,14 @@ export class Core {
     console.error("siohost core stopped:", this.dead);
     if (this.timer) clearTimeout(this.timer);
     for (const c of this.clients.values()) c.coreDied?.(this.dead);
+  }
+}
+
+function guarded(fn) {
+  try {
+    fn();
+  } catch (err) {
+    console.error("siohost: a callback threw", err);
   }
 }
 
