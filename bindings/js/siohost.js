@@ -126,7 +126,8 @@ export class Manager extends Emitter {
     const u = new URL(uri, location.href);
     let path = opts.path || "/socket.io";
     if (!path.endsWith("/")) path += "/";
-    const query = new URLSearchParams(opts.query || {});
+    const query = new URLSearchParams(u.search);
+    for (const [k, v] of Object.entries(opts.query || {})) query.set(k, v);
     this.httpBase = `${u.protocol}//${u.host}${path}`;
     this.wsBase = `${u.protocol === "https:" ? "wss:" : "ws:"}//${u.host}${path}`;
     this.userQuery = query.toString();
