@@ -1,0 +1,241 @@
+package js_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/siohost/siohost/hostnative"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBrowser runs bindings/js in headless Chromium against a siohost
+// server: testdata/test.js drives the client through its cases and posts
+// each step to /report. No WebDriver: the page reports by itself.
+
+// chromiumPath finds the browser; the test skips without one unless CI is
+// set.
+func chromiumPath(t *testing.T) string {
+	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium not found, and CI is set: install it (Debian: apt-get install chromium)")
+	}
+	t.Skip("chromium not found (Debian: apt-get install chromium); the browser test needs it")
+	return ""
+}
+
+// buildModule builds the core module from source into dir, with the flags
+// of bindings/wasm's go:generate line.
+func buildModule(t *testing.T, dir string) string {
+	out := filepath.Join(dir, "siohost-core.wasm")
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if p, err := exec.LookPath("go"); err == nil {
+		goTool = p
+	}
+	cmd := exec.Command(goTool, "build", "-trimpath", "-buildvcs=false", "-buildmode=c-shared", "-o", out,
+		"github.com/siohost/siohost/bindings/wasm")
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Run(), "building the core module: %s", stderr.String())
+	return out
+}
+
+// newIOServer is the Socket.IO side of the cases in testdata/test.js.
+func newIOServer(t *testing.T) *hostnative.Server {
+	io := hostnative.NewServer(hostnative.ServerOptions{})
+	io.Of("/private").Use(func(*hostnative.Socket) error {
+		return &hostnative.ConnectError{Message: "forbidden", Data: map[string]int{"code": 42}}
+	})
+	io.OnConnection(func(s *hostnative.Socket) {
+		s.On("echo", func(e *hostnative.Event) { _ = e.AckRaw(e.ArgsJSON(), e.Attachments()) })
+		s.On("count", func(e *hostnative.Event) {
+			if e.HasAck() {
+				_ = e.AckRaw(e.ArgsJSON(), nil)
+			}
+		})
+		s.On("kick", func(*hostnative.Event) { s.Disconnect(false) })
+		s.On("ask-me", func(e *hostnative.Event) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			res, err := s.EmitWithAck(ctx, "ask", 21, []byte{5, 6})
+			result := map[string]any{"ok": false}
+			if err != nil {
+				result["error"] = err.Error()
+			} else {
+				var n int
+				var b1, b2 []byte
+				_ = res.Arg(0, &n)
+				_ = res.Arg(1, &b1)
+				_ = res.Arg(2, &b2)
+				result["ok"] = n == 42 && bytes.Equal(b1, []byte{5, 6}) && bytes.Equal(b2, []byte{7})
+				result["n"], result["b1"], result["b2"] = n, b1, b2
+			}
+			_ = s.Emit("asked", result)
+		})
+	})
+	return io
+}
+
+type report struct {
+	Step    string          `json:"step"`
+	OK      bool            `json:"ok"`
+	Detail  json.RawMessage `json:"detail"`
+	Restart bool            `json:"restart"`
+	Log     string          `json:"log"`
+	Done    bool            `json:"done"`
+}
+
+func TestBrowser(t *testing.T) {
+	chromium := chromiumPath(t)
+	baseGoroutines := runtime.NumGoroutine()
+	tmp := t.TempDir()
+	wasm := buildModule(t, tmp)
+
+	var current atomic.Pointer[hostnative.Server]
+	current.Store(newIOServer(t))
+	reports := make(chan report, 64)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/socket.io/", func(w http.ResponseWriter, r *http.Request) { current.Load().ServeHTTP(w, r) })
+	mux.Handle("/js/", http.StripPrefix("/js/", http.FileServer(http.Dir("."))))
+	mux.Handle("/test/", http.StripPrefix("/test/", http.FileServer(http.Dir("testdata"))))
+	mux.HandleFunc("/siohost-core.wasm", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, wasm) })
+	mux.HandleFunc("/report", func(w http.ResponseWriter, r *http.Request) {
+		var rep report
+		if err := json.NewDecoder(r.Body).Decode(&rep); err == nil {
+			reports <- rep
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	var srvMu sync.Mutex
+	srv := &http.Server{Handler: mux}
+	go func() { _ = srv.Serve(ln) }()
+	stopServer := func() {
+		srvMu.Lock()
+		defer srvMu.Unlock()
+		current.Load().Close()
+		_ = srv.Close()
+	}
+
+	profile := filepath.Join(tmp, "profile")
+	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+		"--user-data-dir="+profile, "http://"+addr+"/test/index.html")
+	var chromeOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &chromeOut, &chromeOut
+	// Its own process group: chromium's helpers go with it at the end.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, cmd.Start())
+	defer func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		stopServer()
+		waitGoroutines(t, baseGoroutines)
+	}()
+
+	seen := map[string]report{}
+	deadline := time.After(120 * time.Second)
+wait:
+	for {
+		select {
+		case rep := <-reports:
+			switch {
+			case rep.Restart:
+				// The server goes away and comes back on the same port.
+				stopServer()
+				current.Store(newIOServer(t))
+				ln2, err := net.Listen("tcp", addr)
+				require.NoError(t, err)
+				srvMu.Lock()
+				srv = &http.Server{Handler: mux}
+				s := srv
+				srvMu.Unlock()
+				go func() { _ = s.Serve(ln2) }()
+			case rep.Log != "":
+				t.Log("page:", rep.Log)
+			case rep.Done:
+				break wait
+			default:
+				seen[rep.Step] = rep
+				t.Logf("%s %v %s", rep.Step, rep.OK, rep.Detail)
+			}
+		case <-deadline:
+			t.Fatalf("the page did not finish within 120 s; steps: %v\nchromium: %s", keys(seen), tail(chromeOut.String()))
+		}
+	}
+	for _, name := range []string{"connect", "upgrade", "text ack", "binary ack", "server ack", "ack timeout",
+		"connect_error server", "connect_error transport", "perf", "io server disconnect", "connect again",
+		"transport close", "reconnect"} {
+		rep, ok := seen[name]
+		if !ok {
+			t.Errorf("step %q never reported", name)
+			continue
+		}
+		if !rep.OK {
+			t.Errorf("step %q failed: %s", name, rep.Detail)
+		}
+	}
+	if rep, ok := seen["exception"]; ok {
+		t.Errorf("the page threw: %s", rep.Detail)
+	}
+	if perf, ok := seen["perf"]; ok {
+		var p struct {
+			RoundTripMs, BatchedAckMs, NoAckMs, CoreEmitMs float64
+			N, CoreCallsForBatch                           int
+		}
+		_ = json.Unmarshal(perf.Detail, &p)
+		t.Logf("per message in the browser: %.1f µs round trip one by one; batched in one turn: %.1f µs with acks (%d core calls for %d emits and their acks), %.1f µs without (of which %.2f µs in the core's client_process)",
+			p.RoundTripMs*1000, p.BatchedAckMs*1000, p.CoreCallsForBatch, p.N, p.NoAckMs*1000, p.CoreEmitMs*1000)
+	}
+}
+
+func keys(m map[string]report) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func tail(s string) string {
+	if len(s) > 4000 {
+		s = s[len(s)-4000:]
+	}
+	return strings.TrimSpace(s)
+}
+
+// waitGoroutines fails the test if goroutines started by it are still
+// running once things had time to stop.
+func waitGoroutines(t *testing.T, base int) {
+	var n int
+	for range 300 {
+		http.DefaultClient.CloseIdleConnections()
+		if n = runtime.NumGoroutine(); n <= base+2 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	t.Errorf("goroutines: %d before, %d after:\n%s", base, n, buf)
+}

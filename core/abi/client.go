@@ -1,0 +1,551 @@
+package abi
+
+import (
+	"github.com/siohost/siohost/core/eio"
+	"github.com/siohost/siohost/core/sio"
+)
+
+// ClientCore runs Socket.IO clients for a host that only has transports
+// (a browser): each client is what socket.io-client's Manager keeps, an
+// eio.Client per Engine.IO session, one sio.Client for the namespaces and
+// a sio.Reconnection, glued the way hostnative's Manager glues them. It is
+// what the module's client_process export runs, and runs natively the
+// same way.
+type ClientCore struct {
+	clients map[uint32]*clientConn
+	next    uint32
+	random  func([]byte)
+	ins     ClientInputs
+	out     []byte
+}
+
+// NewClientCore returns an empty ClientCore. random fills a buffer with
+// unpredictable bytes: the reconnection jitter and polling cache busters.
+func NewClientCore(random func([]byte)) *ClientCore {
+	return &ClientCore{clients: map[uint32]*clientConn{}, random: random}
+}
+
+// Process decodes n client input records from in and runs them at now,
+// appending to out (reset) the output list: each input's effects then its
+// result record, and the deadline record.
+func (cc *ClientCore) Process(out []byte, now int64, in []byte, n int) ([]byte, error) {
+	out = out[:0]
+	if err := cc.ins.Decode(in, n); err != nil {
+		return out, err
+	}
+	cc.out = out
+	for i := range cc.ins.List {
+		v := cc.run(now, &cc.ins.List[i])
+		cc.out = appendControl(cc.out, KindResult, 0, v)
+	}
+	at, ok := cc.NextDeadline()
+	cc.out = AppendDeadline(cc.out, at, ok)
+	out, cc.out = cc.out, nil
+	return out, nil
+}
+
+// NextDeadline returns the earliest timer of all clients.
+func (cc *ClientCore) NextDeadline() (int64, bool) {
+	d := int64(0)
+	for _, c := range cc.clients {
+		if t, ok := c.deadline(); ok && (d == 0 || t < d) {
+			d = t
+		}
+	}
+	return d, d != 0
+}
+
+// Len returns the number of live clients.
+func (cc *ClientCore) Len() int { return len(cc.clients) }
+
+func (cc *ClientCore) run(now int64, in *ClientInput) int64 {
+	if in.Kind == CInCreate {
+		cc.next++
+		for cc.next == 0 || cc.clients[cc.next] != nil {
+			cc.next++
+		}
+		cc.clients[cc.next] = newClientConn(cc, cc.next, in.Options)
+		return int64(cc.next)
+	}
+	if in.Kind == CInTick {
+		for _, c := range cc.clients {
+			c.tick(now)
+		}
+		return 0
+	}
+	c := cc.clients[in.Client]
+	if c == nil {
+		return 0
+	}
+	c.now = now
+	switch in.Kind {
+	case CInDestroy:
+		c.destroy()
+		delete(cc.clients, in.Client)
+	case CInResponse:
+		if e, conn := c.route(in.Conn); e != nil {
+			e.Response(now, conn, int(in.Num), string(in.Text), in.Data)
+		}
+	case CInFailed:
+		if e, conn := c.route(in.Conn); e != nil {
+			e.ConnFailed(now, conn, string(in.Text))
+		}
+	case CInWSOpened:
+		if e, conn := c.route(in.Conn); e != nil {
+			e.WSOpened(now, conn)
+		}
+	case CInWSMessage:
+		if e, conn := c.route(in.Conn); e != nil {
+			e.Frame(now, conn, in.Binary(), in.Data)
+		}
+	case CInWSClosed:
+		if e, conn := c.route(in.Conn); e != nil {
+			e.ConnClosed(now, conn, int(in.Num))
+		}
+	case CInConnect:
+		return c.connect(string(in.Nsp), in.Data)
+	case CInDisconnect:
+		c.sio.Disconnect(now, string(in.Nsp))
+		c.applySio()
+		c.idle()
+	case CInEmit:
+		return c.emitCmd(in)
+	case CInAck:
+		if err := c.sio.Ack(now, string(in.Nsp), int64(in.Num), in.Data, in.Attachments); err != nil {
+			c.errorEffect(string(in.Nsp), err.Error())
+			return EmitRefused
+		}
+		c.applySio()
+	}
+	c.pump()
+	return 0
+}
+
+// engine is one Engine.IO session of a client. Its connections are
+// numbered base+n for the eio.Client's conn n, so the host sees numbers
+// that never repeat within a client.
+type engine struct {
+	ec      *eio.Client
+	base    uint32
+	top     uint32 // the highest conn the eio.Client named
+	opened  bool
+	retired bool // closing on its own (the app closed it); its events are not the client's
+}
+
+type clientConn struct {
+	cc     *ClientCore
+	handle uint32
+	opts   ClientOptions
+	now    int64
+
+	sio      *sio.Client
+	rec      *sio.Reconnection
+	nsps     []string // every namespace ever asked for
+	eng      *engine  // the current session, opening or open
+	old      *engine  // a session closing gracefully after the last namespace left
+	nextBase uint32
+	lastErr  *eio.ClientError // the failure being reported as connect errors
+
+	events []eio.ClientEffect // session events of the engine, waiting to be handled
+	evEng  []*engine
+}
+
+func newClientConn(cc *ClientCore, h uint32, o ClientOptions) *clientConn {
+	jitter := sio.DefaultRandomizationFactor
+	if o.JitterGiven {
+		jitter = float64(o.JitterMillionths) / 1e6
+	}
+	c := &clientConn{cc: cc, handle: h, opts: o, sio: sio.NewClient()}
+	c.rec = &sio.Reconnection{
+		Backoff: sio.Backoff{
+			Min: int64(o.Delay), Max: int64(o.DelayMax), Jitter: jitter,
+			Random: cc.float,
+		},
+		Attempts: int(o.Attempts),
+		Disabled: o.NoReconnection,
+	}
+	return c
+}
+
+// float returns a number in [0, 1) from the host's randomness, as
+// Math.random would.
+func (cc *ClientCore) float() float64 {
+	var b [8]byte
+	cc.random(b[:])
+	return float64(getU64(b[:])>>11) / (1 << 53)
+}
+
+func (c *clientConn) deadline() (int64, bool) {
+	d := int64(0)
+	add := func(t int64, ok bool) {
+		if ok && (d == 0 || t < d) {
+			d = t
+		}
+	}
+	if c.eng != nil {
+		add(c.eng.ec.NextDeadline())
+	}
+	if c.old != nil {
+		add(c.old.ec.NextDeadline())
+	}
+	add(c.sio.NextDeadline())
+	add(c.rec.NextDeadline())
+	return d, d != 0
+}
+
+// route finds the engine that numbered host conn, and its own number.
+func (c *clientConn) route(conn uint32) (*eio.Client, uint64) {
+	for _, e := range [2]*engine{c.eng, c.old} {
+		if e != nil && conn > e.base && conn <= e.base+e.top {
+			return e.ec, uint64(conn - e.base)
+		}
+	}
+	return nil, 0
+}
+
+func (c *clientConn) effect(e eio.Effect) {
+	e.Session = eio.Handle(c.handle)
+	c.cc.out = AppendEffect(c.cc.out, &e)
+}
+
+func (c *clientConn) errorEffect(nsp, msg string) {
+	c.effect(eio.Effect{Kind: CEffError, Nsp: nsp, Text: msg})
+}
+
+func (c *clientConn) anyActive() bool {
+	for _, n := range c.nsps {
+		if c.sio.Active(n) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *clientConn) connect(nsp string, auth []byte) int64 {
+	if err := c.sio.Connect(c.now, nsp, auth, nil); err != nil {
+		c.errorEffect(nsp, err.Error())
+		return EmitRefused
+	}
+	if nsp == "" {
+		nsp = "/"
+	}
+	known := false
+	for _, n := range c.nsps {
+		known = known || n == nsp
+	}
+	if !known {
+		c.nsps = append(c.nsps, nsp)
+	}
+	c.applySio()
+	if c.eng == nil && !c.rec.Scheduled() && c.anyActive() {
+		c.open()
+	}
+	c.pump()
+	return 0
+}
+
+func (c *clientConn) emitCmd(in *ClientInput) int64 {
+	nsp := string(in.Nsp)
+	if in.Flags&EmitVolatile != 0 && (c.eng == nil || !c.eng.ec.Writable() || !c.sio.Connected(nsp)) {
+		return EmitDropped
+	}
+	id, err := c.sio.Emit(c.now, nsp, string(in.Text), in.Data, in.Attachments, in.Flags&EmitAck != 0)
+	if err != nil {
+		c.errorEffect(nsp, err.Error())
+		return EmitRefused
+	}
+	if id >= 0 && in.Num > 0 {
+		c.sio.AckTimeout(nsp, id, c.now+int64(in.Num))
+	}
+	c.applySio()
+	c.pump()
+	return id
+}
+
+// open starts a new Engine.IO session.
+func (c *clientConn) open() {
+	cfg := eio.DefaultClientConfig(c.cc.random)
+	if c.opts.Transports != 0 {
+		cfg.Transports = 0
+		if c.opts.Transports&ClientPolling != 0 {
+			cfg.Transports |= eio.TransportPolling
+		}
+		if c.opts.Transports&ClientWebSocket != 0 {
+			cfg.Transports |= eio.TransportWebSocket
+		}
+	}
+	if c.opts.Timeout != 0 {
+		cfg.ConnectTimeout = int64(c.opts.Timeout)
+	}
+	cfg.Upgrade = !c.opts.NoUpgrade
+	c.eng = &engine{ec: eio.NewClient(cfg), base: c.nextBase}
+	c.eng.ec.Open(c.now)
+	c.drain(c.eng)
+}
+
+// drain carries out an engine's transport effects at once (their bytes
+// alias the eio.Client's scratch space) and queues its session events,
+// which may call back into the engine, for pump.
+func (c *clientConn) drain(e *engine) {
+	for _, ef := range e.ec.Effects() {
+		out := eio.Effect{Conn: uint64(e.base) + ef.Conn}
+		if ef.Conn != 0 && uint32(ef.Conn) > e.top {
+			e.top = uint32(ef.Conn)
+			c.nextBase = max(c.nextBase, e.base+e.top)
+		}
+		switch ef.Kind {
+		case eio.CEffRequest:
+			out.Kind, out.Text, out.Desc, out.Content, out.Data = CEffRequest, ef.Method, ef.Query, ef.Content, ef.Data
+		case eio.CEffDial:
+			out.Kind, out.Desc = CEffWSOpen, ef.Query
+		case eio.CEffWrite:
+			out.Kind, out.Binary, out.Prefix, out.Data = CEffWSSend, ef.Binary, ef.Prefix, ef.Data
+			if len(out.Prefix) == 0 {
+				out.Prefix = nil
+			}
+		case eio.CEffCloseConn:
+			out.Kind = CEffConnClose
+		default:
+			c.events = append(c.events, ef)
+			c.evEng = append(c.evEng, e)
+			continue
+		}
+		c.effect(out)
+	}
+}
+
+// pump handles the queued session events in order, draining the engines
+// after each.
+func (c *clientConn) pump() {
+	for _, e := range [2]*engine{c.eng, c.old} {
+		if e != nil {
+			c.drain(e)
+		}
+	}
+	for len(c.events) > 0 {
+		ef, e := c.events[0], c.evEng[0]
+		c.events, c.evEng = c.events[1:], c.evEng[1:]
+		c.onEngineEvent(e, &ef)
+		for _, e := range [2]*engine{c.eng, c.old} {
+			if e != nil {
+				c.drain(e)
+			}
+		}
+	}
+	c.events, c.evEng = c.events[:0], c.evEng[:0]
+}
+
+func (c *clientConn) onEngineEvent(e *engine, ef *eio.ClientEffect) {
+	if e.retired || e != c.eng {
+		if ef.Kind == eio.CEffClose && c.old == e {
+			c.old = nil
+		}
+		return
+	}
+	switch ef.Kind {
+	case eio.CEffOpen:
+		e.opened = true
+		c.lastErr = nil
+		if n := c.rec.Opened(); n > 0 {
+			c.effect(eio.Effect{Kind: CEffReconnect, Status: n})
+		}
+		c.effect(eio.Effect{Kind: CEffEngineOpen, Text: ef.Text, Desc: e.ec.SID()})
+		c.sio.EngineOpen(c.now, e.ec.Protocol(), e.ec.SID())
+		c.applySio()
+	case eio.CEffMessage:
+		c.sio.Message(c.now, ef.Binary, ef.Data)
+		c.applySio()
+	case eio.CEffUpgrade:
+		c.effect(eio.Effect{Kind: CEffUpgrade, Text: ef.Text})
+	case eio.CEffUpgradeError:
+		c.effect(eio.Effect{Kind: CEffUpgradeError, Text: shortMessage(ef.Err), Desc: ef.Err.Error()})
+	case eio.CEffError:
+		c.lastErr = ef.Err
+	case eio.CEffClose:
+		c.eng = nil
+		if e.opened {
+			c.effect(eio.Effect{Kind: CEffEngineClose, Text: ef.Text, Desc: ef.Desc})
+			c.sio.EngineClose(c.now, ef.Text, ef.Desc)
+			c.applySio()
+			if c.anyActive() {
+				c.rec.Closed(c.now, ef.Text)
+			}
+			c.lastErr = nil
+			return
+		}
+		// The session never opened: every namespace waiting for it hears
+		// why, and the next attempt is scheduled.
+		msg, desc := "", ef.Text
+		if c.lastErr != nil {
+			msg, desc = shortMessage(c.lastErr), c.lastErr.Error()
+		} else {
+			msg = ef.Text
+		}
+		if c.rec.Backoff.Attempts() > 0 {
+			c.effect(eio.Effect{Kind: CEffReconnectError, Text: msg, Desc: desc})
+		}
+		c.sio.EngineError(c.now, msg)
+		c.applySio()
+		c.lastErr = nil
+		if _, ok := c.rec.Failed(c.now); !ok && c.rec.Exhausted() {
+			c.effect(eio.Effect{Kind: CEffReconnectFailed})
+		}
+	}
+}
+
+// shortMessage is the message engine.io-client would give the failure.
+func shortMessage(e *eio.ClientError) string {
+	switch {
+	case e == nil:
+		return "transport error"
+	case e.Kind == eio.ClientErrTimeout:
+		return "timeout"
+	case e.Kind == eio.ClientErrProbe:
+		return "probe error"
+	case e.Transport == "websocket":
+		return "websocket error"
+	case e.Op == "post":
+		return "xhr post error"
+	}
+	return "xhr poll error"
+}
+
+// errorContext is the JSON context of an Engine.IO failure: the fields of
+// its ClientError.
+func errorContext(e *eio.ClientError) []byte {
+	b := []byte(`{"kind":`)
+	b = eio.AppendJSONString(b, e.Kind.String())
+	b = eio.AppendJSONString(append(b, `,"op":`...), e.Op)
+	b = eio.AppendJSONString(append(b, `,"transport":`...), e.Transport)
+	b = appendJSONInt(append(b, `,"status":`...), int64(e.Status))
+	b = appendJSONInt(append(b, `,"code":`...), int64(e.Code))
+	b = eio.AppendJSONString(append(b, `,"message":`...), e.Message)
+	b = eio.AppendJSONString(append(b, `,"contentType":`...), e.ContentType)
+	b = eio.AppendJSONString(append(b, `,"body":`...), e.Body)
+	b = eio.AppendJSONString(append(b, `,"hint":`...), e.Hint)
+	return append(b, '}')
+}
+
+func appendJSONInt(b []byte, v int64) []byte {
+	if v < 0 {
+		b = append(b, '-')
+		v = -v
+	}
+	var d [20]byte
+	i := len(d)
+	for {
+		i--
+		d[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return append(b, d[i:]...)
+}
+
+// applySio carries out the Socket.IO layer's effects: sends and closes go
+// to the engine, the rest to the host.
+func (c *clientConn) applySio() {
+	for _, e := range c.sio.Effects() {
+		switch e.Kind {
+		case sio.CEffSend:
+			if c.eng != nil {
+				c.eng.ec.Send(c.now, e.Binary, e.Data)
+				c.drain(c.eng)
+			}
+		case sio.CEffCloseEngine:
+			c.retire()
+			if e.Text == eio.ReasonParseError {
+				c.rec.Closed(c.now, e.Text)
+			} else {
+				c.rec.Stop()
+			}
+		case sio.CEffConnected:
+			c.effect(eio.Effect{Kind: CEffConnected, Nsp: e.Nsp, Text: e.Text, Desc: e.PID, Binary: e.Recovered})
+		case sio.CEffConnectError:
+			out := eio.Effect{Kind: CEffConnectError, Nsp: e.Nsp, Text: e.Text, Data: e.Data}
+			switch {
+			case c.lastErr != nil:
+				out.Status, out.Desc, out.Data = ConnectErrTransport, c.lastErr.Error(), errorContext(c.lastErr)
+			case e.Err != nil:
+				out.Status, out.Desc = ConnectErrProtocol, e.Err.Error()
+			}
+			c.effect(out)
+		case sio.CEffEvent:
+			c.effect(eio.Effect{Kind: CEffEvent, Nsp: e.Nsp, Text: e.Name, Data: e.Data, ID: e.ID, Attachments: e.Attachments})
+		case sio.CEffAck:
+			c.effect(eio.Effect{Kind: CEffAck, Nsp: e.Nsp, ID: e.ID, Data: e.Data, Attachments: e.Attachments})
+		case sio.CEffAckFailed:
+			c.effect(eio.Effect{Kind: CEffAckFailed, Nsp: e.Nsp, ID: e.ID, Text: e.Text})
+		case sio.CEffDisconnect:
+			c.effect(eio.Effect{Kind: CEffDisconnect, Nsp: e.Nsp, Text: e.Text, Desc: e.Desc})
+		case sio.CEffError:
+			c.errorEffect(e.Nsp, e.Err.Error())
+		}
+	}
+}
+
+// retire closes the current session on the application's behalf: it
+// flushes and says goodbye on its own, and nothing it reports concerns the
+// client any more.
+func (c *clientConn) retire() {
+	e := c.eng
+	if e == nil {
+		return
+	}
+	c.eng = nil
+	if c.old != nil {
+		c.old.ec.Close(c.now) // one graceful close at a time is plenty
+		c.drain(c.old)
+	}
+	e.retired = true
+	c.old = e
+	e.ec.Close(c.now)
+	c.drain(e)
+	if e.ec.Closed() {
+		c.old = nil
+	}
+}
+
+// idle stops reconnecting and closes a session still opening once no
+// namespace is active.
+func (c *clientConn) idle() {
+	if c.anyActive() {
+		return
+	}
+	c.rec.Stop()
+	if c.eng != nil && !c.eng.opened {
+		c.retire()
+	}
+}
+
+func (c *clientConn) tick(now int64) {
+	c.now = now
+	if n, due := c.rec.Due(now); due {
+		if c.eng == nil && c.anyActive() {
+			c.effect(eio.Effect{Kind: CEffReconnectAttempt, Status: n})
+			c.open()
+		} else if c.eng == nil {
+			c.rec.Stop()
+		}
+	}
+	for _, e := range [2]*engine{c.eng, c.old} {
+		if e != nil {
+			e.ec.Tick(now)
+		}
+	}
+	c.sio.Tick(now)
+	c.applySio()
+	c.pump()
+}
+
+func (c *clientConn) destroy() {
+	for _, n := range c.nsps {
+		c.sio.Disconnect(c.now, n)
+		c.applySio()
+	}
+	c.rec.Stop()
+	c.retire()
+	c.pump()
+}

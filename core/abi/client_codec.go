@@ -1,0 +1,323 @@
+package abi
+
+// The client side of the ABI: the records a browser (or any host that has
+// transports but no protocol code) writes to drive Socket.IO clients, and
+// the effects it reads back. Records share the server's framing (the 8-byte
+// input header, the 12-byte output header with its field mask, byte
+// strings, lists); only the kinds differ. bindings/ABI.md documents them in
+// its client section.
+
+// ClientVersion is the revision of the client section of bindings/ABI.md:
+// the value of the module's client_abi_version export. It changes with any
+// client layout, kind or meaning, independently of Version.
+const ClientVersion = 1
+
+// ClientInputKind is the kind of a client input record.
+type ClientInputKind uint8
+
+// Client input record kinds.
+const (
+	CInCreate     ClientInputKind = 1  // a new client: its handle is the result
+	CInDestroy    ClientInputKind = 2  // drop a client (its connections are closed first)
+	CInResponse   ClientInputKind = 3  // the HTTP answer to a request (or to a refused WebSocket)
+	CInFailed     ClientInputKind = 4  // a request or WebSocket failed without an answer
+	CInWSOpened   ClientInputKind = 5  // a WebSocket completed its opening handshake
+	CInWSMessage  ClientInputKind = 6  // a WebSocket message
+	CInWSClosed   ClientInputKind = 7  // a WebSocket closed, with its close code
+	CInTick       ClientInputKind = 8  // run every client's due timers
+	CInConnect    ClientInputKind = 9  // socket.connect() of a namespace, with auth
+	CInDisconnect ClientInputKind = 10 // socket.disconnect() of a namespace
+	CInEmit       ClientInputKind = 11 // socket.emit, with or without an ack
+	CInAck        ClientInputKind = 12 // answer an event the server sent with an ack id
+	numClientKinds
+)
+
+// Flags of client input records.
+const (
+	// CreateNoReconnection: reconnection: false.
+	CreateNoReconnection = 1 << 0
+	// CreateNoUpgrade: upgrade: false (stay on the first transport).
+	CreateNoUpgrade = 1 << 1
+	// CreateJitter: the jitter field is meant (else 0.5).
+	CreateJitter = 1 << 2
+	createAll    = CreateNoReconnection | CreateNoUpgrade | CreateJitter
+
+	// EmitAck: the emit waits for an ack (its id is the result).
+	EmitAck = 1 << 0
+	// EmitVolatile: drop the emit unless the transport can take it now.
+	EmitVolatile = 1 << 1
+)
+
+// Transport bits of a create record (0: both).
+const (
+	ClientPolling   = 1
+	ClientWebSocket = 2
+)
+
+// ClientOptions is the content of a create record (socket.io-client's
+// Manager options that the core implements). Zero values mean defaults.
+type ClientOptions struct {
+	Transports       uint32 // ClientPolling | ClientWebSocket; 0: both
+	Timeout          uint32 // handshake bound, ms; 0: 20000
+	Attempts         uint32 // reconnectionAttempts; 0: unlimited
+	Delay, DelayMax  uint32 // reconnectionDelay(Max), ms; 0: 1000, 5000
+	JitterMillionths uint32 // randomizationFactor × 10^6, with CreateJitter
+	NoReconnection   bool
+	NoUpgrade        bool
+	JitterGiven      bool
+}
+
+// ClientInput is one decoded client input record; byte fields alias the
+// buffer it was decoded from.
+type ClientInput struct {
+	Kind   ClientInputKind
+	Flags  uint8
+	Client uint32
+	Conn   uint32
+	// Num: response status, wsClosed code, emit timeout (ms, 0: none), ack id.
+	Num         uint32
+	Nsp         []byte
+	Text        []byte // response content type, failed message, emit event
+	Data        []byte // response body, message data, connect auth (nil: none), emit/ack args
+	Attachments [][]byte
+	Options     ClientOptions
+}
+
+// Binary reports the binary flag of a wsMessage record.
+func (in *ClientInput) Binary() bool { return in.Flags&flagOne != 0 }
+
+// ClientInputs decodes batches of client input records, reusing its memory.
+type ClientInputs struct {
+	List []ClientInput
+	slab [][]byte
+}
+
+// Decode decodes n records from the start of b. Nothing is decoded when one
+// record is invalid.
+func (ins *ClientInputs) Decode(b []byte, n int) error {
+	clear(ins.slab)
+	ins.List, ins.slab = ins.List[:0], ins.slab[:0]
+	if n < 0 || n > len(b)/inputHeader {
+		return ErrRecordSize
+	}
+	if cap(ins.List) < n {
+		ins.List = make([]ClientInput, n)
+	}
+	ins.List = ins.List[:n]
+	for i := 0; i < n; i++ {
+		rest, err := ins.decodeOne(b, &ins.List[i])
+		if err != nil {
+			ins.List = ins.List[:0]
+			return err
+		}
+		b = rest
+	}
+	return nil
+}
+
+func (ins *ClientInputs) decodeOne(b []byte, in *ClientInput) ([]byte, error) {
+	if len(b) < inputHeader {
+		return nil, ErrTruncated
+	}
+	size := getU32(b[4:])
+	if size < inputHeader || uint64(size) > uint64(len(b)) {
+		return nil, ErrRecordSize
+	}
+	if getU16(b[2:]) != 0 {
+		return nil, ErrBadInput
+	}
+	*in = ClientInput{Kind: ClientInputKind(b[0]), Flags: b[1]}
+	r := reader{b: b[inputHeader:size]}
+	allowed := uint8(0)
+	switch in.Kind {
+	case CInCreate:
+		allowed = createAll
+		o := &in.Options
+		o.Transports, o.Timeout, o.Attempts = r.u32(), r.u32(), r.u32()
+		o.Delay, o.DelayMax, o.JitterMillionths = r.u32(), r.u32(), r.u32()
+		o.NoReconnection = in.Flags&CreateNoReconnection != 0
+		o.NoUpgrade = in.Flags&CreateNoUpgrade != 0
+		o.JitterGiven = in.Flags&CreateJitter != 0
+		if o.Transports > ClientPolling|ClientWebSocket || o.JitterMillionths > 1e6 {
+			r.fail(ErrBadInput)
+		}
+	case CInDestroy:
+		in.Client = r.u32()
+	case CInResponse:
+		in.Client, in.Conn, in.Num = r.u32(), r.u32(), r.u32()
+		in.Text, in.Data = r.str(), r.bytes()
+	case CInFailed:
+		in.Client, in.Conn = r.u32(), r.u32()
+		in.Text = r.str()
+	case CInWSOpened:
+		in.Client, in.Conn = r.u32(), r.u32()
+	case CInWSMessage:
+		allowed = flagOne
+		in.Client, in.Conn = r.u32(), r.u32()
+		in.Data = r.bytes()
+	case CInWSClosed:
+		in.Client, in.Conn, in.Num = r.u32(), r.u32(), r.u32()
+	case CInTick:
+	case CInConnect:
+		in.Client = r.u32()
+		in.Nsp, in.Data = r.str(), r.bytes()
+	case CInDisconnect:
+		in.Client = r.u32()
+		in.Nsp = r.str()
+	case CInEmit:
+		allowed = EmitAck | EmitVolatile
+		in.Client, in.Num = r.u32(), r.u32()
+		in.Nsp, in.Text, in.Data = r.str(), r.str(), r.bytes()
+		ins.slab, in.Attachments = r.list(ins.slab)
+	case CInAck:
+		in.Client, in.Num = r.u32(), r.u32()
+		in.Nsp, in.Data = r.str(), r.bytes()
+		ins.slab, in.Attachments = r.list(ins.slab)
+	default:
+		return nil, ErrUnknownInput
+	}
+	switch {
+	case r.err != nil:
+		return nil, r.err
+	case len(r.b) != 0, in.Flags&^allowed != 0:
+		return nil, ErrBadInput
+	}
+	return b[size:], nil
+}
+
+// ClientEncoder writes client input records (what the JavaScript host does
+// by hand; Go uses it in tests and native hosts of the same contract).
+type ClientEncoder struct{ Encoder }
+
+func (e *ClientEncoder) begin(k ClientInputKind, flags uint8) int {
+	return e.Encoder.begin(InputKind(k), flags)
+}
+
+// Create adds the creation of a client.
+func (e *ClientEncoder) Create(o ClientOptions) {
+	flags := b2u(o.NoReconnection)*CreateNoReconnection | b2u(o.NoUpgrade)*CreateNoUpgrade | b2u(o.JitterGiven)*CreateJitter
+	off := e.begin(CInCreate, flags)
+	for _, v := range [...]uint32{o.Transports, o.Timeout, o.Attempts, o.Delay, o.DelayMax, o.JitterMillionths} {
+		e.buf = appendU32(e.buf, v)
+	}
+	e.end(off)
+}
+
+func (e *ClientEncoder) u32s(k ClientInputKind, flags uint8, vs ...uint32) int {
+	off := e.begin(k, flags)
+	for _, v := range vs {
+		e.buf = appendU32(e.buf, v)
+	}
+	return off
+}
+
+// Destroy adds the end of client c.
+func (e *ClientEncoder) Destroy(c uint32) { e.end(e.u32s(CInDestroy, 0, c)) }
+
+// Response adds the HTTP answer to request conn of client c.
+func (e *ClientEncoder) Response(c, conn uint32, status int, contentType string, body []byte) {
+	off := e.u32s(CInResponse, 0, c, conn, uint32(status))
+	e.buf = appendString(e.buf, contentType)
+	e.buf = appendBytes(e.buf, body)
+	e.end(off)
+}
+
+// Failed adds the failure of request or WebSocket conn.
+func (e *ClientEncoder) Failed(c, conn uint32, message string) {
+	off := e.u32s(CInFailed, 0, c, conn)
+	e.buf = appendString(e.buf, message)
+	e.end(off)
+}
+
+// WSOpened adds the opening of WebSocket conn.
+func (e *ClientEncoder) WSOpened(c, conn uint32) { e.end(e.u32s(CInWSOpened, 0, c, conn)) }
+
+// WSMessage adds a message received on WebSocket conn.
+func (e *ClientEncoder) WSMessage(c, conn uint32, binary bool, data []byte) {
+	off := e.u32s(CInWSMessage, b2u(binary), c, conn)
+	e.buf = appendBytes(e.buf, data)
+	e.end(off)
+}
+
+// WSClosed adds the close of WebSocket conn with its close code.
+func (e *ClientEncoder) WSClosed(c, conn uint32, code int) {
+	e.end(e.u32s(CInWSClosed, 0, c, conn, uint32(code)))
+}
+
+// Tick adds a run of every client's due timers.
+func (e *ClientEncoder) Tick() { e.end(e.begin(CInTick, 0)) }
+
+// Connect adds socket.connect() of namespace nsp with auth (a JSON object,
+// nil for none).
+func (e *ClientEncoder) Connect(c uint32, nsp string, auth []byte) {
+	off := e.u32s(CInConnect, 0, c)
+	e.buf = appendString(e.buf, nsp)
+	e.buf = appendBytes(e.buf, auth)
+	e.end(off)
+}
+
+// Disconnect adds socket.disconnect() of namespace nsp.
+func (e *ClientEncoder) Disconnect(c uint32, nsp string) {
+	off := e.u32s(CInDisconnect, 0, c)
+	e.buf = appendString(e.buf, nsp)
+	e.end(off)
+}
+
+// Emit adds an emit: args is the raw JSON array of the arguments (without
+// the event name; placeholders for the attachments), timeout the ack
+// timeout in ms (0: none).
+func (e *ClientEncoder) Emit(c uint32, nsp, event string, args []byte, attachments [][]byte, flags uint8, timeout uint32) {
+	off := e.u32s(CInEmit, flags, c, timeout)
+	e.buf = appendString(e.buf, nsp)
+	e.buf = appendString(e.buf, event)
+	e.buf = appendBytes(e.buf, args)
+	e.buf = appendList(e.buf, attachments)
+	e.end(off)
+}
+
+// Ack adds the answer to event id of namespace nsp.
+func (e *ClientEncoder) Ack(c uint32, nsp string, id uint32, args []byte, attachments [][]byte) {
+	off := e.u32s(CInAck, 0, c, id)
+	e.buf = appendString(e.buf, nsp)
+	e.buf = appendBytes(e.buf, args)
+	e.buf = appendList(e.buf, attachments)
+	e.end(off)
+}
+
+// Client effect kinds: the kind byte of the output records of
+// client_process. The Session field of a record is the client's handle.
+const (
+	CEffRequest          = 1  // conn; text method; desc query; content; data body (POST)
+	CEffWSOpen           = 2  // conn; desc query
+	CEffWSSend           = 3  // conn; binary; prefix then data
+	CEffConnClose        = 4  // conn: close the WebSocket or abort the request
+	CEffEngineOpen       = 5  // text transport; desc Engine.IO session id
+	CEffUpgrade          = 6  // text transport ("websocket")
+	CEffUpgradeError     = 7  // text message; desc description
+	CEffEngineClose      = 8  // text reason; desc description
+	CEffConnected        = 32 // nsp; text socket id; desc pid; binary recovered
+	CEffConnectError     = 33 // nsp; status source; text message; desc description; data
+	CEffEvent            = 34 // nsp; text event name; data raw JSON array (name first); id (-1: none); attachments
+	CEffAck              = 35 // nsp; id; data raw JSON array; attachments
+	CEffAckFailed        = 36 // nsp; id; text reason
+	CEffDisconnect       = 37 // nsp; text reason; desc description
+	CEffError            = 38 // nsp; text message (a protocol violation or a refused command)
+	CEffReconnectAttempt = 39 // status attempt number (from 1)
+	CEffReconnect        = 40 // status attempts it took
+	CEffReconnectError   = 41 // text message; desc description
+	CEffReconnectFailed  = 42 // reconnectionAttempts exhausted
+)
+
+// Sources of a connect error (its status field).
+const (
+	ConnectErrServer    = 0 // CONNECT_ERROR from the server: data is its JSON data (nil: none)
+	ConnectErrTransport = 1 // the Engine.IO session failed: desc says why, data is a JSON context
+	ConnectErrProtocol  = 2 // the server's reply is unusable (a socket.io 2.x server)
+)
+
+// Results of an emit record besides an ack id (>= 0).
+const (
+	EmitNoAck   = -1 // sent or buffered, no ack asked
+	EmitDropped = -2 // volatile and the transport was busy
+	EmitRefused = -3 // invalid: an error effect says why
+)
