@@ -17,13 +17,20 @@ run:
 	$(GO) run ./cmd/siohost -client-js $(SIO_CLIENT_JS) $(ARGS)
 
 # Runs every test: installs the official JavaScript peers (pinned in
-# testdata/interop/package-lock.json), checks that core/ builds for both
-# WebAssembly targets, vets, and runs all Go tests with the race detector.
+# testdata/interop/package-lock.json) and Chromium, checks that core/ builds
+# for both WebAssembly targets, vets, and runs all Go tests with the race
+# detector.
 test: deps vet test-wasm-build test-go
 
+# The browser client's test runs Debian's headless Chromium: installed here
+# when missing and apt-get can (as root), else the test says what it lacks.
 deps:
 	@command -v node >/dev/null || { echo "node is required (Debian: apt-get install nodejs npm)"; exit 1; }
 	cd testdata/interop && $(NPM) ci --no-audit --no-fund
+	@command -v chromium >/dev/null || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	  else echo "chromium not found: the browser client's test needs it (Debian: apt-get install chromium chromium-driver)"; fi; }
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
