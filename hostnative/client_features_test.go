@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	stdio "io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -319,4 +320,24 @@ func TestClientTLSAndBase64(t *testing.T) {
 	err := m.Socket("/").Connect(mtCtx(t))
 	var unknownCA x509.UnknownAuthorityError
 	require.ErrorAs(t, err, &unknownCA, "without the server's certificate")
+}
+
+// TestClientHandlerPanic: a panicking handler is recovered and logged; the
+// next events still run.
+func TestClientHandlerPanic(t *testing.T) {
+	t.Parallel()
+	socks := make(chan *Socket, 1)
+	_, srv := mtServer(t, echoSetup(nil, socks))
+	var logged lockedBuffer
+	m := mtManager(t, srv.URL, ManagerOptions{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	s := m.Socket("/")
+	got := make(chan string, 1)
+	s.On("boom", func(*ClientEvent) { panic("handler bug") })
+	s.On("after", func(*ClientEvent) { got <- "after" })
+	require.NoError(t, s.Connect(mtCtx(t)))
+	ss := mtRecv(t, socks, "server socket")
+	require.NoError(t, ss.Emit("boom"))
+	require.NoError(t, ss.Emit("after"))
+	assert.Equal(t, "after", mtRecv(t, got, "the event after the panic"))
+	assert.Contains(t, logged.String(), "handler bug")
 }
