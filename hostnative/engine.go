@@ -54,7 +54,7 @@ func NewEngine(opts EngineOptions) *Engine { return newEngine(opts, nil) }
 func newEngine(opts EngineOptions, srv *Server) *Engine {
 	e := &Engine{opts: opts.withDefaults(), epoch: time.Now(), sio: srv}
 	for i := range numShards {
-		cfg := e.opts.coreConfig(randomBytes)
+		cfg := e.abiConfig()
 		cfg.IDPrefix = sidAlphabet[i]
 		e.shards = append(e.shards, newShard(e, cfg))
 	}
@@ -80,9 +80,10 @@ func (e *Engine) OnConnectionError(fn func(*ConnectionError)) { e.onConnError.St
 func (e *Engine) Len() int {
 	n := 0
 	for _, sh := range e.shards {
-		sh.mu.Lock()
+		b := sh.begin(0, nil)
 		n += sh.core.Len()
-		sh.mu.Unlock()
+		sh.end(b)
+		b.done()
 	}
 	return n
 }

@@ -571,3 +571,35 @@ func (i *Instance) Len() (int, error) {
 	v, _, err := i.one(0)
 	return int(v), err
 }
+
+// Broadcast emits one encoded packet to every session of hs (sio.Server.Send
+// for each) in one call, and returns how many took it.
+func (i *Instance) Broadcast(now int64, hs []eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) (int, []eio.Effect, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.enc.Reset()
+	for _, h := range hs {
+		i.enc.Emit(h, nsp, text, attachments, volatile)
+	}
+	if err := i.run(now); err != nil {
+		return 0, nil, err
+	}
+	if len(i.out.Results) != len(hs) {
+		return 0, nil, i.trap(errors.New("the output has not one result per input"))
+	}
+	n := 0
+	for _, r := range i.out.Results {
+		if r.Value != 0 {
+			n++
+		}
+	}
+	return n, i.out.Effects, nil
+}
+
+// deadline returns the next deadline that ended the last output, without
+// calling into the guest.
+func (i *Instance) deadline() (int64, bool) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.out.Deadline, i.out.HasDeadline
+}
