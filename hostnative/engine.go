@@ -168,7 +168,10 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sh := e.shardFor(req.SID)
 	b := sh.begin(req.Conn, r)
-	h := sh.core.Request(b.now, &req)
+	// Through the pooled batch: a local's address handed to an interface
+	// method would escape, one allocation per request.
+	b.request = req
+	h := sh.core.Request(b.now, &b.request)
 	sh.applyEffects(b)
 	var wait chan pollResponse
 	if h != 0 && !b.self.answered {

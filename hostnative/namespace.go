@@ -131,7 +131,7 @@ func (ns *Namespace) deliver(ids []string, p *EncodedPacket, volatile bool) int 
 	}
 	ns.mu.RUnlock()
 	n := 0
-	var hs []eio.Handle
+	hs := make([]eio.Handle, 0, len(ids))
 	for sh, sockets := range byShard {
 		b := sh.begin(0, nil)
 		hs = hs[:0]

@@ -40,6 +40,7 @@ type batch struct {
 	now      int64
 	conn     uint64        // the calling request, if any
 	req      *http.Request // its HTTP request
+	request  eio.Request   // what the core is told of it
 	self     outcome
 	opened   []*EngineConn // sessions opened by the call, described once applied
 	selfOpen *EngineConn   // the one the calling request opened

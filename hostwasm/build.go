@@ -53,3 +53,19 @@ func goTool() string {
 	}
 	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
+
+// Open compiles the core module at path or, when path is "", the module
+// that Build makes from source: what a program's -core=wasm flag needs.
+func Open(ctx context.Context, path string, opts Options) (*Module, error) {
+	var wasm []byte
+	var err error
+	if path == "" {
+		wasm, err = Build(ctx)
+	} else {
+		wasm, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Compile(ctx, wasm, opts)
+}
