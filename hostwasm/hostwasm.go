@@ -573,27 +573,15 @@ func (i *Instance) Len() (int, error) {
 }
 
 // Broadcast emits one encoded packet to every session of hs (sio.Server.Send
-// for each) in one call, and returns how many took it.
+// for each), in one broadcast record: the payload crosses into the guest
+// once. It returns how many sessions took it.
 func (i *Instance) Broadcast(now int64, hs []eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) (int, []eio.Effect, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.enc.Reset()
-	for _, h := range hs {
-		i.enc.Emit(h, nsp, text, attachments, volatile)
-	}
-	if err := i.run(now); err != nil {
-		return 0, nil, err
-	}
-	if len(i.out.Results) != len(hs) {
-		return 0, nil, i.trap(errors.New("the output has not one result per input"))
-	}
-	n := 0
-	for _, r := range i.out.Results {
-		if r.Value != 0 {
-			n++
-		}
-	}
-	return n, i.out.Effects, nil
+	i.enc.Broadcast(hs, nsp, text, attachments, volatile)
+	v, effs, err := i.one(now)
+	return int(v), effs, err
 }
 
 // deadline returns the next deadline that ended the last output, without
