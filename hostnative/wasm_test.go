@@ -46,7 +46,7 @@ var wasmBuilt struct {
 
 // wasmModule builds the core module from source (with tags) once per test
 // run and compiles it.
-func wasmModule(t *testing.T, tags ...string) *hostwasm.Module {
+func wasmModule(t testing.TB, tags ...string) *hostwasm.Module {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the WebAssembly core")
