@@ -32,6 +32,13 @@ func (e *Engine) newCore(cfg abi.Config) abi.Backend {
 	return core
 }
 
+// idle reports whether the shard has no core (none made yet, or released).
+func (sh *shard) idle() bool {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.core == nil
+}
+
 // abiConfig is the configuration of the cores of an engine, shard prefix
 // aside.
 func (e *Engine) abiConfig() abi.Config {

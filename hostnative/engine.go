@@ -80,6 +80,9 @@ func (e *Engine) OnConnectionError(fn func(*ConnectionError)) { e.onConnError.St
 func (e *Engine) Len() int {
 	n := 0
 	for _, sh := range e.shards {
+		if sh.idle() {
+			continue
+		}
 		b := sh.begin(0, nil)
 		n += sh.core.Len()
 		sh.end(b)
@@ -89,11 +92,21 @@ func (e *Engine) Len() int {
 }
 
 // Close closes every session with the reason "server shutting down".
+// Cores that hold resources (WebAssembly instances) are released, and made
+// again if the engine serves another request.
 func (e *Engine) Close() {
 	for _, sh := range e.shards {
+		if sh.idle() {
+			continue
+		}
 		b := sh.begin(0, nil)
 		sh.core.CloseAll(b.now, eio.ReasonShuttingDown)
-		sh.end(b)
+		sh.applyEffects(b)
+		if c, ok := sh.core.(io.Closer); ok && len(sh.conns) == 0 {
+			_ = c.Close()
+			sh.core = nil
+		}
+		sh.release(b)
 		b.done()
 	}
 }

@@ -17,8 +17,8 @@ import (
 type shard struct {
 	e       *Engine
 	mu      sync.Mutex
-	core    abi.Backend
-	cfg     abi.Config // to replace a core that failed
+	core    abi.Backend // nil until first used, and after Engine.Close released it
+	cfg     abi.Config  // to make it
 	timer   *time.Timer
 	armed   int64                        // deadline the timer is set for, 0 when stopped
 	waiters map[uint64]chan pollResponse // parked polling GETs
@@ -70,7 +70,6 @@ func newShard(e *Engine, cfg abi.Config) *shard {
 	sh := &shard{
 		e:       e,
 		cfg:     cfg,
-		core:    e.newCore(cfg),
 		waiters: make(map[uint64]chan pollResponse),
 		sockets: make(map[uint64]*wsConn),
 		conns:   make(map[eio.Handle]*EngineConn),
@@ -86,6 +85,11 @@ func (sh *shard) begin(conn uint64, r *http.Request) *batch {
 	b := batchPool.Get().(*batch)
 	b.sh, b.conn, b.req = sh, conn, r
 	sh.mu.Lock()
+	if sh.core == nil {
+		// Made on first use: a WebAssembly core costs a few MiB, and a
+		// shard may never see a session.
+		sh.core = sh.e.newCore(sh.cfg)
+	}
 	b.now = sh.e.now()
 	return b
 }
@@ -267,7 +271,11 @@ func (b *batch) addFlush(wc *wsConn) {
 
 // rearm points the shard's timer at the core's next deadline.
 func (sh *shard) rearm(now int64) {
-	d, ok := sh.core.NextDeadline()
+	var d int64
+	ok := false
+	if sh.core != nil {
+		d, ok = sh.core.NextDeadline()
+	}
 	if !ok {
 		if sh.armed != 0 {
 			sh.timer.Stop()
