@@ -3,6 +3,8 @@ package hostnative
 import (
 	"context"
 	"io"
+	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -157,12 +159,32 @@ func TestWasmCoreCrash(t *testing.T) {
 			}
 			require.Equal(t, `42["echo","hi"]`, echo(cs[0]))
 			require.Equal(t, `42["echo","hi"]`, echo(cs[1]))
+			// A polling client on the same shard, with a GET parked.
+			var poll string
+			for poll == "" {
+				u := stOpenPolling(t, url)
+				if sid := u[strings.Index(u, "sid=")+4:]; sid[:1] == cs[0].shard {
+					poll = u
+				}
+			}
+			parked := make(chan string, 1)
+			go func() {
+				status, body := stPoll(t, http.MethodGet, poll, "")
+				parked <- strconv.Itoa(status) + " " + body
+			}()
+			time.Sleep(50 * time.Millisecond)
 
 			// The marker kills the core of the first client's shard.
 			require.NoError(t, wsutil.WriteClientText(cs[0].conn, []byte(`42["echo","`+marker+`"]`)))
 			code := readCloseCode(t, cs[0].conn)
 			require.Equal(t, ws.StatusInternalServerError, code)
-			require.Equal(t, cs[0].shard+" transport error", stRecv(t, reasons, "disconnect"))
+			require.Equal(t, "500 Internal Server Error", stRecv(t, parked, "the parked GET"))
+			require.Equal(t, []string{cs[0].shard + " transport error", cs[0].shard + " transport error"},
+				[]string{stRecv(t, reasons, "disconnect"), stRecv(t, reasons, "disconnect")})
+			// The new core knows nothing of the old sessions.
+			status, body := stPoll(t, http.MethodGet, poll, "")
+			require.Equal(t, http.StatusBadRequest, status)
+			require.Contains(t, body, "Session ID unknown")
 
 			// The other shard goes on, and so does the first with a new core.
 			require.Equal(t, `42["echo","hi"]`, echo(cs[1]))
