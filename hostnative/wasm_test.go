@@ -119,7 +119,7 @@ func TestWasmCoreCrash(t *testing.T) {
 	for _, marker := range []string{"siohost:fault:panic", "siohost:fault:exit"} {
 		t.Run(marker, func(t *testing.T) {
 			reasons := make(chan string, 8)
-			_, url := stServer(t, ServerOptions{Engine: EngineOptions{Core: f}}, func(io *Server) {
+			srv, url := stServer(t, ServerOptions{Engine: EngineOptions{Core: f}}, func(io *Server) {
 				io.OnConnection(func(s *Socket) {
 					s.OnDisconnect(func(reason, _ string) { reasons <- s.Conn().ID()[:1] + " " + reason })
 					s.On("echo", func(ev *Event) { _ = s.EmitRaw("echo", ev.ArgsJSON(), nil) })
@@ -172,7 +172,12 @@ func TestWasmCoreCrash(t *testing.T) {
 				status, body := stPoll(t, http.MethodGet, poll, "")
 				parked <- strconv.Itoa(status) + " " + body
 			}()
-			time.Sleep(50 * time.Millisecond)
+			sh := srv.engine.shardFor(cs[0].shard)
+			require.Eventually(t, func() bool {
+				sh.mu.Lock()
+				defer sh.mu.Unlock()
+				return len(sh.waiters) == 1
+			}, stWait, time.Millisecond, "the GET is parked")
 
 			// The marker kills the core of the first client's shard.
 			require.NoError(t, wsutil.WriteClientText(cs[0].conn, []byte(`42["echo","`+marker+`"]`)))
