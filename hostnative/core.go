@@ -17,8 +17,8 @@ type CoreFactory func(abi.Config) (abi.Backend, error)
 func nativeCore(c abi.Config) (abi.Backend, error) { return abi.NewNative(c, randomBytes) }
 
 // newCore makes a shard's core. A factory that fails leaves the shard with
-// a core that fails every call: each request is answered 500 and makes
-// the shard try the factory again.
+// a stub that fails every call: each call is answered 500 and makes the
+// shard try the factory again.
 func (e *Engine) newCore(cfg abi.Config) abi.Backend {
 	f := e.opts.Core
 	if f == nil {
@@ -27,7 +27,7 @@ func (e *Engine) newCore(cfg abi.Config) abi.Backend {
 	core, err := f(cfg)
 	if err != nil {
 		e.opts.Logger.Error("siohost: cannot make a core", "error", err)
-		return failedCore{err}
+		return stubCore{err}
 	}
 	return core
 }
@@ -36,7 +36,18 @@ func (e *Engine) newCore(cfg abi.Config) abi.Backend {
 func (sh *shard) idle() bool {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	return sh.core == nil
+	s, ok := sh.core.(stubCore)
+	return ok && s.err == nil
+}
+
+// ensureCore makes the shard's core, under the lock, if it has none. Only
+// a request can open a session, so only requests need one: a shard may
+// never see a session, and the readers of the WebSockets that Engine.Close
+// ended must not make a core again (an instance costs a few MiB).
+func (sh *shard) ensureCore() {
+	if s, ok := sh.core.(stubCore); ok && s.err == nil {
+		sh.core = sh.e.newCore(sh.cfg)
+	}
 }
 
 // abiConfig is the configuration of the cores of an engine, shard prefix
@@ -95,24 +106,26 @@ func (sh *shard) crash(b *batch, err error) {
 	}
 }
 
-// failedCore stands for a core that could not be made: every call fails,
-// so that the shard tries again.
-type failedCore struct{ err error }
+// stubCore stands in for a core: with err nil, while the shard has none
+// (no session, so every call is rightly a no-op); with err set, for a core
+// that could not be made, whose every call fails so that the shard tries
+// again.
+type stubCore struct{ err error }
 
-func (failedCore) Request(int64, *eio.Request) eio.Handle                            { return 0 }
-func (failedCore) Body(int64, uint64, eio.Handle, []byte, eio.BodyStatus)            {}
-func (failedCore) Frame(int64, uint64, eio.Handle, bool, []byte)                     {}
-func (failedCore) ConnClosed(int64, uint64, eio.Handle, bool)                        {}
-func (failedCore) Send(int64, eio.Handle, bool, []byte) bool                         { return false }
-func (failedCore) CloseSession(int64, eio.Handle, string, string)                    {}
-func (failedCore) CloseAll(int64, string)                                            {}
-func (failedCore) Tick(int64)                                                        {}
-func (failedCore) Accept(int64, eio.Handle, string, string, string) bool             { return false }
-func (failedCore) Refuse(int64, eio.Handle, string, string, []byte)                  {}
-func (failedCore) Emit(int64, eio.Handle, string, []byte, [][]byte, bool) bool       { return false }
-func (failedCore) Broadcast(int64, []eio.Handle, string, []byte, [][]byte, bool) int { return 0 }
-func (failedCore) Leave(int64, eio.Handle, string) bool                              { return false }
-func (failedCore) Session(eio.Handle) (string, int, string)                          { return "", 0, "" }
-func (failedCore) Len() int                                                          { return 0 }
-func (failedCore) NextDeadline() (int64, bool)                                       { return 0, false }
-func (f failedCore) Effects() ([]eio.Effect, error)                                  { return nil, f.err }
+func (stubCore) Request(int64, *eio.Request) eio.Handle                            { return 0 }
+func (stubCore) Body(int64, uint64, eio.Handle, []byte, eio.BodyStatus)            {}
+func (stubCore) Frame(int64, uint64, eio.Handle, bool, []byte)                     {}
+func (stubCore) ConnClosed(int64, uint64, eio.Handle, bool)                        {}
+func (stubCore) Send(int64, eio.Handle, bool, []byte) bool                         { return false }
+func (stubCore) CloseSession(int64, eio.Handle, string, string)                    {}
+func (stubCore) CloseAll(int64, string)                                            {}
+func (stubCore) Tick(int64)                                                        {}
+func (stubCore) Accept(int64, eio.Handle, string, string, string) bool             { return false }
+func (stubCore) Refuse(int64, eio.Handle, string, string, []byte)                  {}
+func (stubCore) Emit(int64, eio.Handle, string, []byte, [][]byte, bool) bool       { return false }
+func (stubCore) Broadcast(int64, []eio.Handle, string, []byte, [][]byte, bool) int { return 0 }
+func (stubCore) Leave(int64, eio.Handle, string) bool                              { return false }
+func (stubCore) Session(eio.Handle) (string, int, string)                          { return "", 0, "" }
+func (stubCore) Len() int                                                          { return 0 }
+func (stubCore) NextDeadline() (int64, bool)                                       { return 0, false }
+func (s stubCore) Effects() ([]eio.Effect, error)                                  { return nil, s.err }

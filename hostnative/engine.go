@@ -104,7 +104,7 @@ func (e *Engine) Close() {
 		sh.applyEffects(b)
 		if c, ok := sh.core.(io.Closer); ok && len(sh.conns) == 0 {
 			_ = c.Close()
-			sh.core = nil
+			sh.core = stubCore{}
 		}
 		sh.release(b)
 		b.done()
@@ -181,6 +181,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sh := e.shardFor(req.SID)
 	b := sh.begin(req.Conn, r)
+	sh.ensureCore()
 	// Through the pooled batch: a local's address handed to an interface
 	// method would escape, one allocation per request.
 	b.request = req

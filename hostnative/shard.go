@@ -17,7 +17,7 @@ import (
 type shard struct {
 	e       *Engine
 	mu      sync.Mutex
-	core    abi.Backend // nil until first used, and after Engine.Close released it
+	core    abi.Backend // a stubCore until a request needs one, and after Engine.Close
 	cfg     abi.Config  // to make it
 	timer   *time.Timer
 	armed   int64                        // deadline the timer is set for, 0 when stopped
@@ -70,6 +70,7 @@ func newShard(e *Engine, cfg abi.Config) *shard {
 	sh := &shard{
 		e:       e,
 		cfg:     cfg,
+		core:    stubCore{},
 		waiters: make(map[uint64]chan pollResponse),
 		sockets: make(map[uint64]*wsConn),
 		conns:   make(map[eio.Handle]*EngineConn),
@@ -85,11 +86,6 @@ func (sh *shard) begin(conn uint64, r *http.Request) *batch {
 	b := batchPool.Get().(*batch)
 	b.sh, b.conn, b.req = sh, conn, r
 	sh.mu.Lock()
-	if sh.core == nil {
-		// Made on first use: a WebAssembly core costs a few MiB, and a
-		// shard may never see a session.
-		sh.core = sh.e.newCore(sh.cfg)
-	}
 	b.now = sh.e.now()
 	return b
 }
@@ -271,11 +267,7 @@ func (b *batch) addFlush(wc *wsConn) {
 
 // rearm points the shard's timer at the core's next deadline.
 func (sh *shard) rearm(now int64) {
-	var d int64
-	ok := false
-	if sh.core != nil {
-		d, ok = sh.core.NextDeadline()
-	}
+	d, ok := sh.core.NextDeadline()
 	if !ok {
 		if sh.armed != 0 {
 			sh.timer.Stop()
