@@ -10,4 +10,11 @@
 // of every type in this package is safe for concurrent use. Handlers that an
 // application registers run one at a time per connection, in the order the
 // events happened; a panicking handler is recovered and logged with log/slog.
+//
+// The protocol core (core/eio and core/sio) runs natively by default.
+// EngineOptions.Core chooses where it runs instead: with a hostwasm Module
+// m, Core: m.NewCore runs each shard's core in WebAssembly, behind the same
+// API and transports (see core/abi.Backend and docs/runtime.md). A
+// WebAssembly core that traps or panics is replaced: the sessions it held
+// close with "transport error", and the others are not affected.
 package hostnative

@@ -54,7 +54,7 @@ func NewEngine(opts EngineOptions) *Engine { return newEngine(opts, nil) }
 func newEngine(opts EngineOptions, srv *Server) *Engine {
 	e := &Engine{opts: opts.withDefaults(), epoch: time.Now(), sio: srv}
 	for i := range numShards {
-		cfg := e.opts.coreConfig(randomBytes)
+		cfg := e.abiConfig()
 		cfg.IDPrefix = sidAlphabet[i]
 		e.shards = append(e.shards, newShard(e, cfg))
 	}
@@ -80,19 +80,33 @@ func (e *Engine) OnConnectionError(fn func(*ConnectionError)) { e.onConnError.St
 func (e *Engine) Len() int {
 	n := 0
 	for _, sh := range e.shards {
-		sh.mu.Lock()
+		if sh.idle() {
+			continue
+		}
+		b := sh.begin(0, nil)
 		n += sh.core.Len()
-		sh.mu.Unlock()
+		sh.end(b)
+		b.done()
 	}
 	return n
 }
 
 // Close closes every session with the reason "server shutting down".
+// Cores that hold resources (WebAssembly instances) are released, and made
+// again if the engine serves another request.
 func (e *Engine) Close() {
 	for _, sh := range e.shards {
+		if sh.idle() {
+			continue
+		}
 		b := sh.begin(0, nil)
 		sh.core.CloseAll(b.now, eio.ReasonShuttingDown)
-		sh.end(b)
+		sh.applyEffects(b)
+		if c, ok := sh.core.(io.Closer); ok && len(sh.conns) == 0 {
+			_ = c.Close()
+			sh.core = stubCore{}
+		}
+		sh.release(b)
 		b.done()
 	}
 }
@@ -167,7 +181,11 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sh := e.shardFor(req.SID)
 	b := sh.begin(req.Conn, r)
-	h := sh.core.Request(b.now, &req)
+	sh.ensureCore()
+	// Through the pooled batch: a local's address handed to an interface
+	// method would escape, one allocation per request.
+	b.request = req
+	h := sh.core.Request(b.now, &b.request)
 	sh.applyEffects(b)
 	var wait chan pollResponse
 	if h != 0 && !b.self.answered {

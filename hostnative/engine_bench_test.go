@@ -19,8 +19,12 @@ import (
 // are compared with in the same run: a gobwas/ws echo server with no
 // Engine.IO at all.
 
-func benchEngine(b *testing.B) *httptest.Server {
-	e := NewEngine(EngineOptions{PingInterval: time.Hour, PingTimeout: time.Hour})
+func benchEngine(b *testing.B, core ...CoreFactory) *httptest.Server {
+	opts := EngineOptions{PingInterval: time.Hour, PingTimeout: time.Hour}
+	if len(core) > 0 {
+		opts.Core = core[0]
+	}
+	e := NewEngine(opts)
 	e.OnConnection(func(c *EngineConn) {
 		c.OnMessage(func(data []byte, binary bool) { _ = c.Send(data, binary) })
 	})

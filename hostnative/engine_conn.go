@@ -39,9 +39,9 @@ type EngineConn struct {
 }
 
 func newEngineConn(sh *shard, h eio.Handle, r *http.Request) *EngineConn {
-	c := &EngineConn{sh: sh, h: h, id: sh.core.SID(h), protocol: sh.core.Protocol(h), req: r, opened: time.Now()}
-	c.onWS.Store(sh.core.TransportName(h) == "websocket")
-	return c
+	// The id, protocol and transport are filled in once the effects of the
+	// call are applied (shard.applyEffects).
+	return &EngineConn{sh: sh, h: h, req: r, opened: time.Now()}
 }
 
 // ID returns the Engine.IO session id.
@@ -94,7 +94,9 @@ func (c *EngineConn) Send(data []byte, binary bool) error {
 		return ErrClosed
 	}
 	b := c.sh.begin(0, nil)
-	ok := c.sh.core.Send(b.now, c.h, binary, data)
+	// Checked under the lock: a handle outlives its session, and after a
+	// core failure it may name a session of the new core.
+	ok := !c.closed.Load() && c.sh.core.Send(b.now, c.h, binary, data)
 	c.sh.end(b)
 	b.done()
 	if !ok {
@@ -106,7 +108,9 @@ func (c *EngineConn) Send(data []byte, binary bool) error {
 // Close closes the connection; the close handler sees "forced close".
 func (c *EngineConn) Close() {
 	b := c.sh.begin(0, nil)
-	c.sh.core.CloseSession(b.now, c.h, eio.ReasonForcedClose)
+	if !c.closed.Load() {
+		c.sh.core.CloseSession(b.now, c.h, eio.ReasonForcedClose, "")
+	}
 	c.sh.end(b)
 	b.done()
 }
@@ -379,7 +383,9 @@ func (c *EngineConn) disconnect(s *Socket, reason string, notify bool) {
 	s.failAcks()
 	if notify {
 		b := c.sh.begin(0, nil)
-		c.sh.sio.Leave(b.now, c.h, s.ns.name)
+		if !c.closed.Load() {
+			c.sh.core.Leave(b.now, c.h, s.ns.name)
+		}
 		c.sh.end(b)
 		b.done()
 	}

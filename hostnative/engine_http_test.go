@@ -63,6 +63,7 @@ type ehEnv struct {
 
 func newEhEnv(t *testing.T, opts EngineOptions, echo bool) *ehEnv {
 	t.Helper()
+	opts.Core = testCore(opts.Core)
 	env := &ehEnv{
 		t:        t,
 		e:        NewEngine(opts),

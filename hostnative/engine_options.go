@@ -42,8 +42,14 @@ type EngineOptions struct {
 	// WriteTimeout bounds one WebSocket write; a client that does not read
 	// is dropped with "transport error". Default 10 s.
 	WriteTimeout time.Duration
-	// Logger receives recovered handler panics. Default slog.Default().
+	// Logger receives recovered handler panics and core failures. Default
+	// slog.Default().
 	Logger *slog.Logger
+	// Core makes the protocol core of each of the engine's shards. nil: the
+	// native core (direct calls into core/eio and core/sio). With a
+	// hostwasm Module m, m.NewCore runs each shard's core in WebAssembly;
+	// a core that traps is replaced, and only its sessions are lost.
+	Core CoreFactory
 }
 
 // CORSOptions mirrors the cors options of the reference server.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+
+	"github.com/siohost/siohost/core/eio"
 )
 
 // Namespace is a Socket.IO namespace: its sockets, connection middleware,
@@ -129,13 +131,17 @@ func (ns *Namespace) deliver(ids []string, p *EncodedPacket, volatile bool) int 
 	}
 	ns.mu.RUnlock()
 	n := 0
+	hs := make([]eio.Handle, 0, len(ids))
 	for sh, sockets := range byShard {
 		b := sh.begin(0, nil)
+		hs = hs[:0]
 		for _, s := range sockets {
-			if sh.sio.Send(b.now, s.conn.h, ns.name, p.Text, p.Attachments, volatile) {
-				n++
+			if !s.conn.closed.Load() {
+				hs = append(hs, s.conn.h)
 			}
 		}
+		// One call per shard: the payload crosses into the core once.
+		n += sh.core.Broadcast(b.now, hs, ns.name, p.Text, p.Attachments, volatile)
 		sh.end(b)
 		b.done()
 	}
@@ -176,7 +182,7 @@ func (srv *Server) connect(c *EngineConn, name string, auth []byte, query string
 		return
 	}
 	b := c.sh.begin(0, nil)
-	ok := c.sh.sio.Accept(b.now, c.h, name, s.id, "")
+	ok := !c.closed.Load() && c.sh.core.Accept(b.now, c.h, name, s.id, "")
 	c.sh.end(b)
 	b.done()
 	if !ok {
@@ -214,7 +220,9 @@ func (srv *Server) connect(c *EngineConn, name string, auth []byte, query string
 
 func (srv *Server) refuse(c *EngineConn, name, message string, data []byte) {
 	b := c.sh.begin(0, nil)
-	c.sh.sio.Refuse(b.now, c.h, name, message, data)
+	if !c.closed.Load() {
+		c.sh.core.Refuse(b.now, c.h, name, message, data)
+	}
 	c.sh.end(b)
 	b.done()
 }

@@ -12,8 +12,12 @@ import (
 	"github.com/gobwas/ws/wsutil"
 )
 
-func benchServer(b *testing.B) (*Server, *httptest.Server) {
-	io := NewServer(ServerOptions{Engine: EngineOptions{PingInterval: time.Hour, PingTimeout: time.Hour}})
+func benchServer(b *testing.B, core ...CoreFactory) (*Server, *httptest.Server) {
+	opts := EngineOptions{PingInterval: time.Hour, PingTimeout: time.Hour}
+	if len(core) > 0 {
+		opts.Core = core[0]
+	}
+	io := NewServer(ServerOptions{Engine: opts})
 	io.OnConnection(func(s *Socket) {
 		s.Join("bench")
 		s.On("echo", func(ev *Event) { _ = s.EmitRaw("echo", ev.ArgsJSON(), ev.Attachments()) })
@@ -49,9 +53,44 @@ func BenchmarkSocketIOEcho(b *testing.B) {
 
 // BenchmarkBroadcast1000 measures a broadcast to 1,000 sockets in one room:
 // each op is one emit, complete when every socket has read it.
-func BenchmarkBroadcast1000(b *testing.B) {
+func BenchmarkBroadcast1000(b *testing.B) { benchBroadcast(b) }
+
+// BenchmarkCores runs the echo benchmarks (Engine.IO and Socket.IO, over
+// WebSocket) and the broadcast with the native core and with the
+// WebAssembly core, side by side in the same run.
+func BenchmarkCores(b *testing.B) {
+	cores := []struct {
+		name string
+		f    func(b *testing.B) CoreFactory
+	}{
+		{"native", func(*testing.B) CoreFactory { return nil }},
+		{"wasm", func(b *testing.B) CoreFactory { return wasmModule(b).NewCore }},
+	}
+	for _, c := range cores {
+		b.Run("EchoWebSocket/"+c.name, func(b *testing.B) {
+			srv := benchEngine(b, c.f(b))
+			conn := dialWS(b, srv.URL+"/engine.io/?EIO=4&transport=websocket")
+			if _, err := wsutil.ReadServerText(conn); err != nil {
+				b.Fatal(err)
+			}
+			wsRoundTrips(b, conn, []byte("4hello world"))
+		})
+	}
+	for _, c := range cores {
+		b.Run("SocketIOEcho/"+c.name, func(b *testing.B) {
+			_, srv := benchServer(b, c.f(b))
+			conn := sioDial(b, srv.URL)
+			wsRoundTrips(b, conn, []byte(`42["echo","hello world",{"n":1}]`))
+		})
+	}
+	for _, c := range cores {
+		b.Run("Broadcast1000/"+c.name, func(b *testing.B) { benchBroadcast(b, c.f(b)) })
+	}
+}
+
+func benchBroadcast(b *testing.B, core ...CoreFactory) {
 	n := benchN()
-	io, srv := benchServer(b)
+	io, srv := benchServer(b, core...)
 	var got atomic.Int64
 	done := make(chan struct{})
 	for i := 0; i < n; i++ {

@@ -178,6 +178,7 @@ type snConn struct {
 func snServer(t *testing.T, opts ServerOptions, tweak func(io *Server, rec *snRecorder)) (*Server, *snRecorder, string) {
 	t.Helper()
 	opts.Engine.AllowEIO3 = true
+	opts.Engine.Core = testCore(opts.Engine.Core)
 	io := NewServer(opts)
 	rec := newSnRecorder()
 	whoami := func(s *Socket) func(*Event) {

@@ -27,6 +27,7 @@ const stWait = 5 * time.Second
 // stServer starts a Server; setup adds handlers before it serves.
 func stServer(t *testing.T, opts ServerOptions, setup func(io *Server)) (*Server, string) {
 	t.Helper()
+	opts.Engine.Core = testCore(opts.Engine.Core)
 	io := NewServer(opts)
 	if setup != nil {
 		setup(io)

@@ -5,18 +5,20 @@ import (
 	"sync"
 	"time"
 
+	"github.com/siohost/siohost/core/abi"
 	"github.com/siohost/siohost/core/eio"
 	"github.com/siohost/siohost/core/sio"
 )
 
-// A shard owns one core Server and serializes calls into it. Sessions are
-// spread over several shards so that unrelated connections rarely contend;
-// a session id's first character names its shard.
+// A shard owns one core (an abi.Backend: native, or a WebAssembly instance)
+// and serializes calls into it. Sessions are spread over several shards so
+// that unrelated connections rarely contend; a session id's first character
+// names its shard.
 type shard struct {
 	e       *Engine
 	mu      sync.Mutex
-	core    *eio.Server
-	sio     *sio.Server // the Socket.IO layer, when the engine serves one
+	core    abi.Backend // a stubCore until a request needs one, and after Engine.Close
+	cfg     abi.Config  // to make it
 	timer   *time.Timer
 	armed   int64                        // deadline the timer is set for, 0 when stopped
 	waiters map[uint64]chan pollResponse // parked polling GETs
@@ -34,15 +36,18 @@ type pollResponse struct {
 // unlocked: socket flushes, handler events, and the answer for the request
 // that made the call.
 type batch struct {
-	sh     *shard
-	now    int64
-	conn   uint64        // the calling request, if any
-	req    *http.Request // its HTTP request
-	self   outcome
-	flush  []*wsConn
-	evs    []event // run after unlocking: acks and connection errors
-	starts []*EngineConn
-	queues []*queue
+	sh       *shard
+	now      int64
+	conn     uint64        // the calling request, if any
+	req      *http.Request // its HTTP request
+	request  eio.Request   // what the core is told of it
+	self     outcome
+	opened   []*EngineConn // sessions opened by the call, described once applied
+	selfOpen *EngineConn   // the one the calling request opened
+	flush    []*wsConn
+	evs      []event // run after unlocking: acks and connection errors
+	starts   []*EngineConn
+	queues   []*queue
 }
 
 // outcome is what the effects asked of the calling request.
@@ -61,16 +66,14 @@ type outcome struct {
 
 var batchPool = sync.Pool{New: func() any { return new(batch) }}
 
-func newShard(e *Engine, cfg eio.Config) *shard {
+func newShard(e *Engine, cfg abi.Config) *shard {
 	sh := &shard{
 		e:       e,
-		core:    eio.NewServer(cfg),
+		cfg:     cfg,
+		core:    stubCore{},
 		waiters: make(map[uint64]chan pollResponse),
 		sockets: make(map[uint64]*wsConn),
 		conns:   make(map[eio.Handle]*EngineConn),
-	}
-	if e.sio != nil {
-		sh.sio = sio.NewServer(sh.core, sio.Config{ConnectTimeout: e.sio.opts.ConnectTimeout.Milliseconds()})
 	}
 	sh.timer = time.AfterFunc(time.Hour, sh.onTimer)
 	sh.timer.Stop()
@@ -96,9 +99,28 @@ func (sh *shard) end(b *batch) {
 
 // applyEffects carries out, under the lock, what the core asked for.
 func (sh *shard) applyEffects(b *batch) {
-	effs := sh.core.Effects()
+	effs, err := sh.core.Effects()
+	if err != nil {
+		sh.crash(b, err)
+		return
+	}
 	for i := range effs {
 		sh.apply(b, &effs[i])
+	}
+	if len(b.opened) > 0 {
+		// Asked only now: a query is a call, and the effects above may
+		// live in memory that a call reuses.
+		for _, c := range b.opened {
+			sid, protocol, transport := sh.core.Session(c.h)
+			c.id, c.protocol = sid, protocol
+			c.onWS.Store(transport == "websocket")
+			if c == b.selfOpen {
+				b.self.sid = sid
+			}
+		}
+		if _, err := sh.core.Effects(); err != nil {
+			sh.crash(b, err)
+		}
 	}
 }
 
@@ -136,7 +158,8 @@ func (b *batch) done() {
 	clear(b.evs)
 	clear(b.starts)
 	clear(b.queues)
-	*b = batch{flush: b.flush[:0], evs: b.evs[:0], starts: b.starts[:0], queues: b.queues[:0]}
+	clear(b.opened)
+	*b = batch{flush: b.flush[:0], evs: b.evs[:0], starts: b.starts[:0], queues: b.queues[:0], opened: b.opened[:0]}
 	batchPool.Put(b)
 }
 
@@ -184,8 +207,9 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 	case eio.EffOpen:
 		c := newEngineConn(sh, eff.Session, b.req)
 		sh.conns[eff.Session] = c
+		b.opened = append(b.opened, c)
 		if eff.Conn == b.conn {
-			b.self.sid = c.id
+			b.selfOpen = c
 		}
 		b.queueEvent(event{kind: evOpen, c: c})
 	case eio.EffMessage:

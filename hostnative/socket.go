@@ -292,7 +292,7 @@ func (s *Socket) send(p *EncodedPacket, volatile bool) error {
 	}
 	sh := s.conn.sh
 	b := sh.begin(0, nil)
-	ok := sh.sio.Send(b.now, s.conn.h, s.ns.name, p.Text, p.Attachments, volatile)
+	ok := !s.conn.closed.Load() && sh.core.Emit(b.now, s.conn.h, s.ns.name, p.Text, p.Attachments, volatile)
 	sh.end(b)
 	b.done()
 	if !ok && !volatile {

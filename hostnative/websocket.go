@@ -285,7 +285,7 @@ func readPayload(r io.Reader, n int64) ([]byte, error) {
 func (c *wsConn) deliver(binaryMsg bool, p []byte) {
 	b := c.sh.begin(0, nil)
 	c.sh.core.Frame(b.now, c.id, c.h, binaryMsg, p)
-	if c.ec == nil {
+	if c.ec == nil && c.sh.sockets[c.id] == c {
 		c.ec = c.sh.conns[c.h]
 	}
 	c.sh.end(b)

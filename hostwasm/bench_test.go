@@ -131,3 +131,42 @@ func BenchmarkNewInstance(b *testing.B) {
 	}
 	b.ReportMetric(float64(guest)/(1<<20), "MiB-guest")
 }
+
+// BenchmarkSocketIOEcho: one event in (a frame) and one emit out, each its
+// own call, through the abi.Backend that hostnative drives: native, then
+// WebAssembly.
+func BenchmarkSocketIOEcho(b *testing.B) {
+	cfg := abi.DefaultConfig()
+	frame := []byte(`42["echo","hello world",{"n":1}]`)
+	reply := frame[1:]
+	for _, name := range []string{"native", "wasm"} {
+		b.Run(name, func(b *testing.B) {
+			var be abi.Backend
+			var err error
+			if name == "native" {
+				be, err = abi.NewNative(cfg, func(p []byte) { p[0]++ })
+			} else {
+				be, err = module(b).NewCore(cfg)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := be.Request(0, &eio.Request{Conn: 1, Method: "GET", EIO: "4", Transport: "websocket", Upgrade: true})
+			be.Frame(0, 1, h, false, []byte("40"))
+			be.Effects()
+			be.Accept(0, h, "/", "s", "")
+			be.Effects()
+			b.ReportAllocs()
+			for b.Loop() {
+				be.Frame(1, 1, h, false, frame)
+				if effs, err := be.Effects(); err != nil || len(effs) != 1 {
+					b.Fatal(err, effs)
+				}
+				be.Emit(1, h, "/", reply, nil, false)
+				if effs, err := be.Effects(); err != nil || len(effs) != 1 {
+					b.Fatal(err, effs)
+				}
+			}
+		})
+	}
+}

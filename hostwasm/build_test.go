@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 
@@ -15,13 +13,12 @@ import (
 	"github.com/tetratelabs/wazero"
 )
 
-// The tests build the core module from source (bindings/wasm) into a
-// temporary directory once per run, so what they test is always the
+// The tests build the core module from source (bindings/wasm, with Build)
+// once per run, so what they test is always the
 // current source, and compile it once with wazero.
 
 var built struct {
 	once  sync.Once
-	dir   string
 	wasm  []byte
 	cache wazero.CompilationCache // shared by every Module of the tests
 	mod   *Module
@@ -33,44 +30,14 @@ func TestMain(m *testing.M) {
 	if built.mod != nil {
 		_ = built.mod.Close(context.Background())
 	}
-	if built.dir != "" {
-		_ = os.RemoveAll(built.dir)
-	}
 	os.Exit(code)
-}
-
-// buildArgs are the flags of the module's build: those of the go:generate
-// line in bindings/wasm, so that both produce the same bytes.
-func buildArgs(out string) []string {
-	return []string{"build", "-trimpath", "-buildvcs=false", "-buildmode=c-shared", "-o", out,
-		"github.com/siohost/siohost/bindings/wasm"}
-}
-
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
 
 // moduleWasm returns the module built from the current source.
 func moduleWasm(tb testing.TB) []byte {
 	tb.Helper()
 	built.once.Do(func() {
-		built.dir, built.err = os.MkdirTemp("", "siohost-wasm-")
-		if built.err != nil {
-			return
-		}
-		out := filepath.Join(built.dir, "siohost-core.wasm")
-		cmd := exec.Command(goTool(), buildArgs(out)...)
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			built.err = errors.New("building the core module: " + err.Error() + "\n" + stderr.String())
-			return
-		}
-		built.wasm, built.err = os.ReadFile(out)
+		built.wasm, built.err = Build(context.Background())
 		if built.err != nil {
 			return
 		}

@@ -10,4 +10,9 @@
 // by a mutex. A trap in the guest (a Go runtime fatal error, running out of
 // memory) or a recovered panic discards the instance: every later call
 // returns the error that killed it.
+//
+// Module.NewCore returns an instance as a core/abi.Backend, which is what
+// hostnative drives: hostnative.EngineOptions{Core: m.NewCore} serves
+// Engine.IO and Socket.IO with every shard's core in WebAssembly. Open
+// compiles a module from a file or, with Build, from source.
 package hostwasm

@@ -571,3 +571,23 @@ func (i *Instance) Len() (int, error) {
 	v, _, err := i.one(0)
 	return int(v), err
 }
+
+// Broadcast emits one encoded packet to every session of hs (sio.Server.Send
+// for each), in one broadcast record: the payload crosses into the guest
+// once. It returns how many sessions took it.
+func (i *Instance) Broadcast(now int64, hs []eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) (int, []eio.Effect, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.enc.Reset()
+	i.enc.Broadcast(hs, nsp, text, attachments, volatile)
+	v, effs, err := i.one(now)
+	return int(v), effs, err
+}
+
+// deadline returns the next deadline that ended the last output, without
+// calling into the guest.
+func (i *Instance) deadline() (int64, bool) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.out.Deadline, i.out.HasDeadline
+}

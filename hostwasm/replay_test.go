@@ -349,13 +349,6 @@ type flat struct {
 	Attachments [][]byte
 }
 
-func clone(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	return append([]byte{}, b...)
-}
-
 func flatten(effs []eio.Effect) []flat {
 	out := make([]flat, len(effs))
 	for i, e := range effs {

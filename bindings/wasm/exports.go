@@ -18,6 +18,10 @@ const arenaStart = 64 << 10
 // maxArena bounds one arena (and so one batch of input records).
 const maxArena = 1 << 30
 
+// fault, set only in builds with the siohost_fault tag (fault.go), sees
+// every batch first: the hosts' tests make the guest fail on purpose.
+var fault func(in []byte, n int32)
+
 var (
 	core    *abi.Core
 	input   = make([]byte, arenaStart)
@@ -130,6 +134,9 @@ func process(now float64, n int32) (status int32) {
 	t, ok := millis(now)
 	if !ok {
 		return fail(abi.ErrBadInput)
+	}
+	if fault != nil {
+		fault(input, n)
 	}
 	out, err := core.Process(output, t, input, int(n))
 	output = out

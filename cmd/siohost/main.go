@@ -25,6 +25,7 @@ import (
 
 	"github.com/siohost/siohost/examples/chat/chat"
 	"github.com/siohost/siohost/hostnative"
+	"github.com/siohost/siohost/hostwasm"
 )
 
 // config is what the flags set.
@@ -36,6 +37,9 @@ type config struct {
 	allowEIO3         bool
 	corsOrigins       []string
 	clientJS          string
+	core              string                 // "native" or "wasm"
+	coreWasm          string                 // the module for "wasm"; "": built from source
+	newCore           hostnative.CoreFactory // set by run for "wasm"
 }
 
 func main() {
@@ -50,6 +54,8 @@ func main() {
 	flag.Int64Var(&cfg.maxHTTPBufferSize, "max-http-buffer-size", 1e6, "largest message or POST body, in bytes")
 	flag.BoolVar(&cfg.allowEIO3, "allow-eio3", false, "also accept Engine.IO v3 clients (socket.io-client 2.x)")
 	flag.StringVar(&cors, "cors-origin", "", `origins allowed to poll cross-origin, comma-separated, or "*" (default: none)`)
+	flag.StringVar(&cfg.core, "core", "native", `where the protocol core runs: "native" (in Go) or "wasm" (the WebAssembly module, in wazero)`)
+	flag.StringVar(&cfg.coreWasm, "core-wasm", "", "with --core=wasm: path of the module (default: build it from source, which needs the go tool and the siohost source)")
 	flag.StringVar(&cfg.clientJS, "client-js", chat.DefaultClientJS, "path of the browser client socket.io.min.js (socket.io-client 4), served at "+chat.ClientJSPath)
 	flag.Parse()
 	for o := range strings.SplitSeq(cors, ",") {
@@ -64,6 +70,18 @@ func main() {
 }
 
 func run(cfg config) error {
+	switch cfg.core {
+	case "native":
+	case "wasm":
+		mod, err := hostwasm.Open(context.Background(), cfg.coreWasm, hostwasm.Options{})
+		if err != nil {
+			return err
+		}
+		defer mod.Close(context.Background())
+		cfg.newCore = mod.NewCore
+	default:
+		return fmt.Errorf("--core: %q is neither native nor wasm", cfg.core)
+	}
 	io, handler := newServer(cfg)
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -103,6 +121,7 @@ func newServer(cfg config) (*hostnative.Server, http.Handler) {
 		PingTimeout:       cfg.pingTimeout,
 		MaxHTTPBufferSize: cfg.maxHTTPBufferSize,
 		AllowEIO3:         cfg.allowEIO3,
+		Core:              cfg.newCore,
 	}
 	if len(cfg.corsOrigins) > 0 {
 		opts.CORS = &hostnative.CORSOptions{Origins: cfg.corsOrigins}
@@ -150,6 +169,14 @@ func printBanner(cfg config, io *hostnative.Server, addr string) {
 	fmt.Printf("  Socket.IO    %s%s  %s, polling and websocket\n", base, io.Path(), protocols)
 	fmt.Printf("               ping every %s, timeout %s; messages up to %d bytes; CORS: %s\n",
 		cfg.pingInterval, cfg.pingTimeout, cfg.maxHTTPBufferSize, cors)
+	core := "native (Go)"
+	if cfg.core == "wasm" {
+		core = "WebAssembly (wazero), module " + cfg.coreWasm
+		if cfg.coreWasm == "" {
+			core += "built from source"
+		}
+	}
+	fmt.Printf("  core         %s\n", core)
 	fmt.Printf("  client       %s%s  from %s\n", base, chat.ClientJSPath, cfg.clientJS)
 	fmt.Printf("  chat demo    %s/\n", base)
 	if err := chat.CheckClientJS(cfg.clientJS); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -20,6 +21,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/siohost/siohost/examples/chat/chat"
+	"github.com/siohost/siohost/hostnative"
+	"github.com/siohost/siohost/hostwasm"
 )
 
 func get(t *testing.T, url string, header ...string) (*http.Response, string) {
@@ -37,7 +40,21 @@ func get(t *testing.T, url string, header ...string) (*http.Response, string) {
 	return res, string(b)
 }
 
-func TestHandler(t *testing.T) {
+func TestHandler(t *testing.T) { testHandler(t, nil) }
+
+// TestHandlerWasmCore: the same with --core=wasm (the module built from
+// source).
+func TestHandlerWasmCore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the WebAssembly core")
+	}
+	mod, err := hostwasm.Open(context.Background(), "", hostwasm.Options{MemoryLimitPages: 1024})
+	require.NoError(t, err)
+	defer mod.Close(context.Background())
+	testHandler(t, mod.NewCore)
+}
+
+func testHandler(t *testing.T, core hostnative.CoreFactory) {
 	js := filepath.Join(t.TempDir(), "socket.io.min.js")
 	require.NoError(t, os.WriteFile(js, []byte("/* client */"), 0o644))
 	srv, h := newServer(config{
@@ -46,6 +63,7 @@ func TestHandler(t *testing.T) {
 		maxHTTPBufferSize: 5000,
 		corsOrigins:       []string{"http://example.com"},
 		clientJS:          js,
+		newCore:           core,
 	})
 	ts := httptest.NewServer(h)
 	defer ts.Close()

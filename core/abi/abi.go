@@ -20,7 +20,7 @@ import "errors"
 // Version is the ABI revision: the value of the module's abi_version export
 // and the first field of the configuration record. It changes whenever a
 // layout, a kind or a status changes meaning.
-const Version = 1
+const Version = 2
 
 // InputKind is the kind of an input record.
 type InputKind uint8
@@ -41,11 +41,12 @@ const (
 	InLeave       InputKind = 12 // sio.Server.Leave
 	InInfo        InputKind = 13 // session queries: SID, Protocol, TransportName, Namespaces
 	InOpenCount   InputKind = 14 // eio.Server.Len
-	numInputKinds           = InOpenCount + 1
+	InBroadcast   InputKind = 15 // sio.Server.Send for each of a list of sessions
+	numInputKinds           = InBroadcast + 1
 )
 
 var inputKindNames = [numInputKinds]string{"", "request", "body", "frame", "closed", "send", "close",
-	"closeAll", "tick", "accept", "refuse", "emit", "leave", "info", "openCount"}
+	"closeAll", "tick", "accept", "refuse", "emit", "leave", "info", "openCount", "broadcast"}
 
 func (k InputKind) String() string {
 	if k < numInputKinds && k != 0 {

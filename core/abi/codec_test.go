@@ -44,6 +44,8 @@ func encodeInput(e *Encoder, in *Input) {
 		e.Info(in.Session)
 	case InOpenCount:
 		e.OpenCount()
+	case InBroadcast:
+		e.Broadcast(in.Handles, string(in.Nsp), in.Data, in.Attachments, in.Flags != 0)
 	}
 }
 
@@ -68,6 +70,8 @@ func sampleInputs(e *Encoder) {
 	e.Leave(11, "/chat")
 	e.Info(12)
 	e.OpenCount()
+	e.Broadcast([]eio.Handle{13, 0x300001}, "/", []byte(`2["b"]`), [][]byte{{3}}, true)
+	e.Broadcast(nil, "/x", []byte(`2["c"]`), nil, false)
 }
 
 func TestInputRoundTrip(t *testing.T) {
@@ -93,6 +97,9 @@ func TestInputRoundTrip(t *testing.T) {
 	require.Equal(t, `{"a":1}`, string(ins.List[11].Data))
 	require.Equal(t, [][]byte{{1, 2}, {}, nil}, ins.List[12].Attachments)
 	require.Nil(t, ins.List[13].Attachments)
+	require.Equal(t, []eio.Handle{13, 0x300001}, ins.List[17].Handles)
+	require.Equal(t, [][]byte{{3}}, ins.List[17].Attachments)
+	require.Empty(t, ins.List[18].Handles)
 
 	// Encoding the decoded records gives the same bytes.
 	var back Encoder
@@ -259,7 +266,7 @@ func TestConfigRoundTrip(t *testing.T) {
 	require.Equal(t, c, got)
 
 	other := append([]byte(nil), b...)
-	other[0] = 2
+	other[0] = Version + 1
 	_, err = DecodeConfig(other)
 	require.ErrorIs(t, err, ErrVersion)
 	require.Equal(t, int32(StatusVersion), Status(err))

@@ -121,6 +121,13 @@ func (c *Core) run(out []byte, now int64, in *Input) []byte {
 		if s != nil {
 			res.Value = b2i(s.Leave(now, in.Session, c.strings.String(in.Nsp)))
 		}
+	case InBroadcast:
+		if s != nil {
+			nsp, vol := c.strings.String(in.Nsp), in.Flags&flagOne != 0
+			for _, h := range in.Handles {
+				res.Value += b2i(s.Send(now, h, nsp, in.Data, in.Attachments, vol))
+			}
+		}
 	case InInfo:
 		res.Value = int64(e.Protocol(in.Session))
 		if res.Value != 0 {

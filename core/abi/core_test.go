@@ -264,3 +264,46 @@ func cloneBytes(b []byte) []byte {
 	}
 	return append([]byte{}, b...)
 }
+
+// TestCoreBroadcast: a broadcast record does what one emit record per
+// recipient does, effect for effect, and counts the recipients that took
+// the packet (a stale handle and a session off the namespace do not).
+func TestCoreBroadcast(t *testing.T) {
+	setup := func() (*Core, []eio.Handle) {
+		c := newCore(t, testConfig(true))
+		var e Encoder
+		var buf []byte
+		var hs []eio.Handle
+		for conn := uint64(1); conn <= 3; conn++ {
+			e.Reset()
+			e.Request(&eio.Request{Conn: conn, Method: "GET", EIO: "4", Transport: "websocket", Upgrade: true})
+			h := eio.Handle(run(t, c, 0, &e, &buf).Results[0].Value)
+			e.Reset()
+			e.Frame(conn, h, false, []byte("40"))
+			if conn != 3 {
+				e.Accept(h, "/", "s", "")
+			}
+			run(t, c, 0, &e, &buf)
+			hs = append(hs, h)
+		}
+		return c, append(hs, 0x7ffff)
+	}
+	text, atts := []byte(`52-["b",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`), [][]byte{{1}, {}}
+
+	c1, hs := setup()
+	var e Encoder
+	var buf1, buf2 []byte
+	for _, h := range hs {
+		e.Emit(h, "/", text, atts, false)
+	}
+	each := deepCopy(run(t, c1, 5, &e, &buf1).Effects)
+
+	c2, hs2 := setup()
+	require.Equal(t, hs, hs2)
+	e.Reset()
+	e.Broadcast(hs, "/", text, atts, false)
+	o := run(t, c2, 5, &e, &buf2)
+	require.Equal(t, int64(2), o.Results[0].Value)
+	require.Equal(t, each, deepCopy(o.Effects))
+	require.Len(t, each, 6) // text and two attachments, twice
+}

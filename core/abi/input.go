@@ -38,8 +38,9 @@ type Input struct {
 	Text                                []byte // request: refusal message; close, closeAll: reason; refuse: message
 	Desc                                []byte // close: description
 	Nsp, PID                            []byte // accept (with SID), refuse, emit, leave
-	Data                                []byte // body, frame, send, refuse (nil: no data), emit (the packet's text)
+	Data                                []byte // body, frame, send, refuse (nil: no data), emit and broadcast (the packet's text)
 	Attachments                         [][]byte
+	Handles                             []eio.Handle // broadcast: the recipients
 }
 
 // Binary reports the binary flag of a frame or send record.
@@ -48,15 +49,16 @@ func (in *Input) Binary() bool { return in.Flags&flagOne != 0 }
 // Inputs decodes batches of input records, reusing its memory from one
 // batch to the next.
 type Inputs struct {
-	List []Input
-	slab [][]byte
+	List    []Input
+	slab    [][]byte
+	handles []eio.Handle
 }
 
 // Decode decodes n records from the start of b into List. Nothing is
 // decoded when one record is invalid. The records' byte fields alias b.
 func (ins *Inputs) Decode(b []byte, n int) error {
 	clear(ins.slab)
-	ins.List, ins.slab = ins.List[:0], ins.slab[:0]
+	ins.List, ins.slab, ins.handles = ins.List[:0], ins.slab[:0], ins.handles[:0]
 	if n < 0 || n > len(b)/inputHeader {
 		return ErrRecordSize
 	}
@@ -137,6 +139,11 @@ func (ins *Inputs) decodeOne(b []byte, in *Input) ([]byte, error) {
 	case InLeave:
 		in.Session = eio.Handle(r.u32())
 		in.Nsp = r.str()
+	case InBroadcast:
+		allowed = flagOne
+		in.Nsp, in.Data = r.str(), r.bytes()
+		ins.slab, in.Attachments = r.list(ins.slab)
+		ins.handles, in.Handles = r.handles(ins.handles)
 	case InInfo:
 		in.Session = eio.Handle(r.u32())
 	default:
@@ -282,6 +289,20 @@ func (e *Encoder) Emit(h eio.Handle, nsp string, text []byte, attachments [][]by
 	e.buf = appendString(e.buf, nsp)
 	e.buf = appendBytes(e.buf, text)
 	e.buf = appendList(e.buf, attachments)
+	e.end(off)
+}
+
+// Broadcast adds an encoded Socket.IO packet for every session of hs
+// (sio.Server.Send for each, in order): the payload is written once.
+func (e *Encoder) Broadcast(hs []eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) {
+	off := e.begin(InBroadcast, b2u(volatile))
+	e.buf = appendString(e.buf, nsp)
+	e.buf = appendBytes(e.buf, text)
+	e.buf = appendList(e.buf, attachments)
+	e.buf = appendU32(e.buf, uint32(len(hs)))
+	for _, h := range hs {
+		e.buf = appendU32(e.buf, uint32(h))
+	}
 	e.end(off)
 }
 

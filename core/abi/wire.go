@@ -1,5 +1,7 @@
 package abi
 
+import "github.com/siohost/siohost/core/eio"
+
 // Every integer is little-endian. A byte string is a u32 length followed by
 // the bytes; the length nilLen (0xFFFFFFFF) stands for nil, so that nil and
 // empty survive the trip (the core tells them apart in a few places, such
@@ -132,6 +134,26 @@ func (r *reader) bytes() []byte {
 
 // str returns a string field as bytes; nil and empty are the same string.
 func (r *reader) str() []byte { return r.bytes() }
+
+// handles returns a count then that many session handles, appended to dst
+// (a reused slab).
+func (r *reader) handles(dst []eio.Handle) (slab, list []eio.Handle) {
+	n := r.u32()
+	if r.err != nil {
+		return dst, nil
+	}
+	if uint64(n)*4 != uint64(len(r.b)) {
+		// The list ends the record: a count that does not fill it exactly
+		// is refused before it sizes an allocation.
+		r.fail(ErrBadInput)
+		return dst, nil
+	}
+	start := len(dst)
+	for i := uint32(0); i < n; i++ {
+		dst = append(dst, eio.Handle(r.u32()))
+	}
+	return dst, dst[start:len(dst):len(dst)]
+}
 
 // list returns a list of byte strings; the slices alias the record and the
 // list itself is appended to dst (a reused slab), or nil for a nil list.
