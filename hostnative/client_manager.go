@@ -168,8 +168,9 @@ func (m *Manager) Socket(nsp string) *ClientSocket {
 func (m *Manager) Transport() string {
 	m.mu.Lock()
 	me := m.eng
+	opened := me != nil && me.opened
 	m.mu.Unlock()
-	if me == nil || !me.opened {
+	if !opened {
 		return ""
 	}
 	return me.ec.Transport()
