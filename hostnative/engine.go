@@ -209,7 +209,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if c := e.opts.Cookie; c != nil && out.sid != "" {
 			w.Header().Add("Set-Cookie", sessionCookie(c, out.sid))
 		}
-		e.respond(w, out.resp)
+		e.respond(w, r, out.resp)
 	case out.readBody:
 		e.readBody(w, r, sh, req.Conn, h, out.limit)
 	case wait != nil:

@@ -39,6 +39,12 @@ type EngineOptions struct {
 	// Cookie, when set, sends a cookie holding the session id with the
 	// handshake (the reference's cookie option).
 	Cookie *http.Cookie
+	// HTTPCompression configures the compression of polling responses:
+	// gzip or deflate, as the request accepts, for bodies of at least
+	// Threshold bytes (default 1024, the reference's httpCompression).
+	HTTPCompression HTTPCompression
+	// NoHTTPCompression turns that compression off (httpCompression: false).
+	NoHTTPCompression bool
 	// WriteTimeout bounds one WebSocket write; a client that does not read
 	// is dropped with "transport error". Default 10 s.
 	WriteTimeout time.Duration
@@ -92,6 +98,9 @@ func (o EngineOptions) withDefaults() EngineOptions {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second
+	}
+	if o.HTTPCompression.Threshold <= 0 {
+		o.HTTPCompression.Threshold = defaultCompressionThreshold
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

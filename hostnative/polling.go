@@ -20,17 +20,25 @@ var contentTypes = [...]string{
 	eio.ContentJSON:   "application/json",
 }
 
-func (e *Engine) respond(w http.ResponseWriter, resp pollResponse) {
+func (e *Engine) respond(w http.ResponseWriter, r *http.Request, resp pollResponse) {
 	h := w.Header()
 	if resp.content != eio.ContentNone {
 		h.Set("Content-Type", contentTypes[resp.content])
 	}
-	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
+	body := resp.body
+	if resp.status == http.StatusOK && !e.opts.NoHTTPCompression &&
+		(resp.content == eio.ContentText || resp.content == eio.ContentBinary) {
+		var enc string
+		if body, enc = compressBody(r, body, e.opts.HTTPCompression.Threshold); enc != "" {
+			h.Set("Content-Encoding", enc)
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	if resp.content != eio.ContentJSON && resp.content != eio.ContentNone {
 		h.Set("Cache-Control", "no-store")
 	}
 	w.WriteHeader(resp.status)
-	_, _ = w.Write(resp.body)
+	_, _ = w.Write(body)
 }
 
 // waitPoll holds a polling GET until the core answers it or the client goes
@@ -38,7 +46,7 @@ func (e *Engine) respond(w http.ResponseWriter, resp pollResponse) {
 func (e *Engine) waitPoll(w http.ResponseWriter, r *http.Request, sh *shard, conn uint64, h eio.Handle, wait chan pollResponse) {
 	select {
 	case resp := <-wait:
-		e.respond(w, resp)
+		e.respond(w, r, resp)
 	case <-r.Context().Done():
 		b := sh.begin(0, nil)
 		_, parked := sh.waiters[conn]
@@ -78,7 +86,7 @@ func (e *Engine) readBody(w http.ResponseWriter, r *http.Request, sh *shard, con
 		ec.throttle()
 	}
 	if out.respond {
-		e.respond(w, out.resp)
+		e.respond(w, r, out.resp)
 	}
 }
 
