@@ -268,23 +268,6 @@ func (s *ClientSocket) cancel(p *retryPacket) {
 	m.applyLocked()
 }
 
-// encodeArgs encodes arguments as a raw JSON array and its attachments,
-// as emits and acks do (see appendArg).
-func encodeArgs(args []any) ([]byte, [][]byte, error) {
-	var atts [][]byte
-	body := []byte{'['}
-	var err error
-	for i, a := range args {
-		if i > 0 {
-			body = append(body, ',')
-		}
-		if body, err = appendArg(body, a, &atts, 0); err != nil {
-			return nil, nil, err
-		}
-	}
-	return append(body, ']'), atts, nil
-}
-
 func ackResponse(r ackResult) (*AckResponse, error) {
 	if r.err != nil {
 		return nil, r.err

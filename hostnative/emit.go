@@ -74,7 +74,9 @@ func encodeEvent(nsp string, id int64, event string, args []any) (*EncodedPacket
 	return finishPacket(nsp, id, sio.Event, body, atts), nil
 }
 
-func encodeAck(nsp string, id int64, args []any) (*EncodedPacket, error) {
+// encodeArgs encodes arguments as a raw JSON array and its attachments,
+// as emits and acks do (see appendArg).
+func encodeArgs(args []any) ([]byte, [][]byte, error) {
 	var atts [][]byte
 	body := []byte{'['}
 	var err error
@@ -83,10 +85,17 @@ func encodeAck(nsp string, id int64, args []any) (*EncodedPacket, error) {
 			body = append(body, ',')
 		}
 		if body, err = appendArg(body, a, &atts, 0); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	body = append(body, ']')
+	return append(body, ']'), atts, nil
+}
+
+func encodeAck(nsp string, id int64, args []any) (*EncodedPacket, error) {
+	body, atts, err := encodeArgs(args)
+	if err != nil {
+		return nil, err
+	}
 	return finishPacket(nsp, id, sio.Ack, body, atts), nil
 }
 
