@@ -24,6 +24,7 @@ type EngineConn struct {
 	protocol int
 	req      *http.Request
 	onWS     atomic.Bool // the current transport is a WebSocket
+	ws       atomic.Pointer[wsConn]
 	opened   time.Time
 	closed   atomic.Bool
 	awaiting atomic.Int64 // acks its sockets wait for
@@ -61,6 +62,13 @@ func (c *EngineConn) Transport() string {
 		return "websocket"
 	}
 	return "polling"
+}
+
+// wsBusy reports whether the session's WebSocket is still writing what it
+// was given (see frameQueue.busy).
+func (c *EngineConn) wsBusy() bool {
+	w := c.ws.Load()
+	return w != nil && c.onWS.Load() && w.busy()
 }
 
 // OnMessage sets the handler for messages from the client. data belongs to

@@ -17,6 +17,7 @@ type frameQueue struct {
 	closing bool       // a close frame is to be sent after out
 	code    int        // its close code, 0 for none
 	done    bool       // the close frame was sent or the conn failed
+	writing bool       // frames taken from out are being written
 
 	wmu sync.Mutex // one writer at a time
 }
@@ -41,6 +42,15 @@ func (q *frameQueue) pushClose(code int) {
 		q.closing, q.code = true, code
 	}
 	q.mu.Unlock()
+}
+
+// busy reports whether frames wait or are being written: the reference's
+// WebSocket transport is not "writable" then, and volatile packets are
+// dropped.
+func (q *frameQueue) busy() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.out) > 0 || q.writing
 }
 
 // drain marks the queue done and releases its frames; it returns the
@@ -80,7 +90,14 @@ func (q *frameQueue) flush(timeout time.Duration, writeClose func(nc net.Conn, c
 		if len(frames) == 0 {
 			return nil
 		}
-		if err := writeFrames(nc, frames, timeout); err != nil {
+		q.mu.Lock()
+		q.writing = true
+		q.mu.Unlock()
+		err := writeFrames(nc, frames, timeout)
+		q.mu.Lock()
+		q.writing = false
+		q.mu.Unlock()
+		if err != nil {
 			return err
 		}
 	}

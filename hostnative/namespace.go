@@ -136,7 +136,7 @@ func (ns *Namespace) deliver(ids []string, p *EncodedPacket, volatile bool) int 
 		b := sh.begin(0, nil)
 		hs = hs[:0]
 		for _, s := range sockets {
-			if !s.conn.closed.Load() {
+			if !s.conn.closed.Load() && !(volatile && s.conn.wsBusy()) {
 				hs = append(hs, s.conn.h)
 			}
 		}

@@ -188,6 +188,9 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 	case eio.EffAccept:
 		wc := &wsConn{id: eff.Conn, h: eff.Session, sh: sh}
 		sh.sockets[eff.Conn] = wc
+		if c := sh.conns[eff.Session]; c != nil && !c.onWS.Load() {
+			c.ws.Store(wc) // the session's, once it opens or upgrades on it
+		}
 		if eff.Conn == b.conn {
 			b.self.answered, b.self.ws = true, wc
 		}
@@ -208,6 +211,9 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 		c := newEngineConn(sh, eff.Session, b.req)
 		sh.conns[eff.Session] = c
 		b.opened = append(b.opened, c)
+		if w := sh.sockets[eff.Conn]; w != nil {
+			c.ws.Store(w) // opened on a WebSocket
+		}
 		if eff.Conn == b.conn {
 			b.selfOpen = c
 		}
@@ -220,6 +226,9 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 		}
 	case eio.EffUpgrade:
 		if c := sh.conns[eff.Session]; c != nil {
+			if w := sh.sockets[eff.Conn]; w != nil {
+				c.ws.Store(w)
+			}
 			c.onWS.Store(true)
 			b.queueEvent(event{kind: evUpgrade, c: c})
 		}

@@ -290,6 +290,9 @@ func (s *Socket) send(p *EncodedPacket, volatile bool) error {
 	if !s.connected.Load() {
 		return ErrDisconnected
 	}
+	if volatile && s.conn.wsBusy() {
+		return nil // dropped, as the reference drops it
+	}
 	sh := s.conn.sh
 	b := sh.begin(0, nil)
 	ok := !s.conn.closed.Load() && sh.core.Emit(b.now, s.conn.h, s.ns.name, p.Text, p.Attachments, volatile)
