@@ -27,6 +27,7 @@ type Engine struct {
 	upgrader     ws.HTTPUpgrader
 	sio          *Server      // the Socket.IO server on top, if any
 	busy         atomic.Int64 // connection queues being drained
+	closed       atomic.Bool  // Server.Close was called: no new sessions
 }
 
 // ConnectionError describes a refused request, as the reference server's
@@ -93,7 +94,9 @@ func (e *Engine) Len() int {
 
 // Close closes every session with the reason "server shutting down".
 // Cores that hold resources (WebAssembly instances) are released, and made
-// again if the engine serves another request.
+// again if the engine serves another request: like the reference's
+// engine.close(), it leaves the engine open to new sessions (Server.Close
+// does not).
 func (e *Engine) Close() {
 	for _, sh := range e.shards {
 		if sh.idle() {
@@ -161,6 +164,13 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	if e.closed.Load() && q.Get("sid") == "" {
+		// The Socket.IO server was closed: no new session, as the
+		// reference's io.close() closes its HTTP server.
+		w.Header().Set("Connection", "close")
+		http.Error(w, "Service Unavailable: the server is closed", http.StatusServiceUnavailable)
+		return
+	}
 	req := eio.Request{
 		Conn:      e.connID.Add(1),
 		Method:    r.Method,

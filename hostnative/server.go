@@ -132,12 +132,20 @@ func (s *Server) Emit(event string, args ...any) error { return s.Of("/").Emit(e
 // To selects the sockets of "/" in the given rooms for a broadcast.
 func (s *Server) To(rooms ...string) *Broadcast { return s.Of("/").To(rooms...) }
 
-// Close disconnects every client ("server shutting down").
-func (s *Server) Close() { s.engine.Close() }
+// Close disconnects every client ("server shutting down") and refuses new
+// ones from then on (503 Service Unavailable), as the reference's
+// io.close() does by closing its HTTP server.
+func (s *Server) Close() {
+	s.engine.closed.Store(true)
+	s.engine.Close()
+}
 
 // Shutdown disconnects every client like Close, then waits until the
 // disconnect handlers have run, or ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error { return s.engine.Shutdown(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.engine.closed.Store(true)
+	return s.engine.Shutdown(ctx)
+}
 
 // ParentNamespace is a family of dynamic namespaces: handlers and
 // middleware set on it apply to every child.
