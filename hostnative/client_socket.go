@@ -246,7 +246,7 @@ func (s *ClientSocket) deliverLocked(e *sio.ClientEffect) {
 		return
 	}
 	anys := s.anyHandlers
-	ev := &ClientEvent{Socket: s, Name: e.Name, data: append([]byte(nil), e.Data...), attachments: cloneAttachments(e.Attachments), id: e.ID}
+	ev := newClientEvent(s, e.Name, append([]byte(nil), e.Data...), cloneAttachments(e.Attachments), e.ID)
 	s.m.enqueue(func() {
 		for _, a := range anys {
 			a(ev)

@@ -16,12 +16,18 @@ import (
 type Event struct {
 	Socket *Socket
 	Name   string
+	eventArgs
+}
 
+// eventArgs are the arguments of a received event, and its ack id: what
+// Event and ClientEvent share.
+type eventArgs struct {
+	name        string
 	data        []byte   // the raw JSON array, name first
 	attachments [][]byte // binary parts, by placeholder number
 	args        [][]byte // raw arguments, split on first use
 	splitOnce   sync.Once
-	id          int64 // ack id, -1 when the client expects none
+	id          int64 // ack id, -1 when the peer expects none
 	acked       atomic.Bool
 }
 
@@ -30,10 +36,10 @@ type Event struct {
 var ErrNoAck = errors.New("siohost: no acknowledgement expected")
 
 func newEvent(s *Socket, name string, data []byte, attachments [][]byte, id int64) *Event {
-	return &Event{Socket: s, Name: name, data: data, attachments: attachments, id: id}
+	return &Event{Socket: s, Name: name, eventArgs: eventArgs{name: name, data: data, attachments: attachments, id: id}}
 }
 
-func (e *Event) split() {
+func (e *eventArgs) split() {
 	e.splitOnce.Do(func() {
 		_, it := sio.EventName(e.data)
 		e.args = [][]byte{}
@@ -48,14 +54,14 @@ func (e *Event) split() {
 }
 
 // Len returns the number of arguments.
-func (e *Event) Len() int {
+func (e *eventArgs) Len() int {
 	e.split()
 	return len(e.args)
 }
 
-// RawArgs returns the arguments as the client sent them; binary arguments
+// RawArgs returns the arguments as the peer sent them; binary arguments
 // appear as their placeholders (see Attachments).
-func (e *Event) RawArgs() []json.RawMessage {
+func (e *eventArgs) RawArgs() []json.RawMessage {
 	e.split()
 	out := make([]json.RawMessage, len(e.args))
 	for i, a := range e.args {
@@ -65,22 +71,22 @@ func (e *Event) RawArgs() []json.RawMessage {
 }
 
 // Attachments returns the binary parts of the event, in placeholder order.
-func (e *Event) Attachments() [][]byte { return e.attachments }
+func (e *eventArgs) Attachments() [][]byte { return e.attachments }
 
 // Arg decodes argument i into v, which must be a pointer. A binary argument
 // decodes into a *[]byte (or an *any); binary parts nested in objects and
 // arrays appear as []byte when decoding into any.
-func (e *Event) Arg(i int, v any) error {
+func (e *eventArgs) Arg(i int, v any) error {
 	e.split()
 	if i < 0 || i >= len(e.args) {
-		return fmt.Errorf("siohost: event %q has no argument %d", e.Name, i)
+		return fmt.Errorf("siohost: event %q has no argument %d", e.name, i)
 	}
 	return decodeArg(e.args[i], e.attachments, v)
 }
 
 // Args decodes every argument into a generic Go value (nil, bool, float64,
 // string, []any, map[string]any, or []byte for binary).
-func (e *Event) Args() ([]any, error) {
+func (e *eventArgs) Args() ([]any, error) {
 	e.split()
 	out := make([]any, len(e.args))
 	for i := range e.args {
@@ -91,12 +97,23 @@ func (e *Event) Args() ([]any, error) {
 	return out, nil
 }
 
-// HasAck reports whether the client expects an acknowledgement.
-func (e *Event) HasAck() bool { return e.id >= 0 }
+// ArgsJSON returns the arguments (without the name) as one raw JSON array,
+// the form AckRaw and EmitRaw take.
+func (e *eventArgs) ArgsJSON() json.RawMessage {
+	_, it := sio.EventName(e.data)
+	return append([]byte{'['}, it.Rest()...)
+}
+
+// HasAck reports whether the peer expects an acknowledgement.
+func (e *eventArgs) HasAck() bool { return e.id >= 0 }
+
+// claimAck reports whether an ack is expected and not sent yet, and marks
+// it sent.
+func (e *eventArgs) claimAck() bool { return e.id >= 0 && e.acked.CompareAndSwap(false, true) }
 
 // Ack sends the acknowledgement the client asked for, once.
 func (e *Event) Ack(args ...any) error {
-	if e.id < 0 || !e.acked.CompareAndSwap(false, true) {
+	if !e.claimAck() {
 		return ErrNoAck
 	}
 	p, err := encodeAck(e.Socket.ns.name, e.id, args)
@@ -112,17 +129,10 @@ func (e *Event) AckRaw(args json.RawMessage, attachments [][]byte) error {
 	if err := checkRawArgs(args); err != nil {
 		return err
 	}
-	if e.id < 0 || !e.acked.CompareAndSwap(false, true) {
+	if !e.claimAck() {
 		return ErrNoAck
 	}
 	return e.Socket.send(rawPacket(e.Socket.ns.name, e.id, sio.Ack, args, attachments), false)
-}
-
-// ArgsJSON returns the arguments (without the name) as one raw JSON array,
-// the form AckRaw and EmitRaw take.
-func (e *Event) ArgsJSON() json.RawMessage {
-	_, it := sio.EventName(e.data)
-	return append([]byte{'['}, it.Rest()...)
 }
 
 // decodeArg decodes one raw argument, resolving binary placeholders.
