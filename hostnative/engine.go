@@ -28,6 +28,7 @@ type Engine struct {
 	sio          *Server      // the Socket.IO server on top, if any
 	busy         atomic.Int64 // connection queues being drained
 	closed       atomic.Bool  // Server.Close was called: no new sessions
+	runner       runner       // runs the mailboxes
 }
 
 // ConnectionError describes a refused request, as the reference server's

@@ -204,7 +204,7 @@ func (c *EngineConn) push(q *queue, ev event) bool {
 
 func (c *EngineConn) start(e *Engine, q *queue) {
 	e.busy.Add(1)
-	go c.drain(e, q)
+	e.runner.run(func() { c.drain(e, q) })
 }
 
 // failAcksEarly fails the acks a socket awaits as soon as the core reports

@@ -140,3 +140,30 @@ func benchN() int {
 	}
 	return 1000
 }
+
+// BenchmarkMailboxRunner compares the mailbox runner (workers that wait a
+// moment for more work) with a goroutine started per burst, on the
+// Socket.IO echo, native and WebAssembly cores, in the same run.
+func BenchmarkMailboxRunner(b *testing.B) {
+	cores := []struct {
+		name string
+		f    func(b *testing.B) CoreFactory
+	}{
+		{"native", func(*testing.B) CoreFactory { return nil }},
+		{"wasm", func(b *testing.B) CoreFactory { return wasmModule(b).NewCore }},
+	}
+	for _, c := range cores {
+		for _, spawn := range []bool{true, false} {
+			name := "pooled"
+			if spawn {
+				name = "spawn"
+			}
+			b.Run(c.name+"/"+name, func(b *testing.B) {
+				io, srv := benchServer(b, c.f(b))
+				io.engine.runner.spawn = spawn
+				conn := sioDial(b, srv.URL)
+				wsRoundTrips(b, conn, []byte(`42["echo","hello world",{"n":1}]`))
+			})
+		}
+	}
+}
