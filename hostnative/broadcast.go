@@ -64,9 +64,18 @@ func (b *Broadcast) opts() BroadcastOptions {
 
 // Emit sends an event to the selected sockets.
 func (b *Broadcast) Emit(event string, args ...any) error {
+	var offset string
+	if b.ns.saved != nil && !b.volatile {
+		// The offset a recovering client names its last event by.
+		offset = newSocketID()
+		args = append(args[:len(args):len(args)], offset)
+	}
 	p, err := encodeEvent(b.ns.name, -1, event, args)
 	if err != nil {
 		return err
+	}
+	if offset != "" {
+		b.ns.saved.record(offset, p, b.opts())
 	}
 	b.ns.adapter.Broadcast(p, b.opts())
 	return nil
@@ -82,7 +91,15 @@ func (b *Broadcast) EmitRaw(event string, args json.RawMessage, attachments [][]
 	if err := checkRawArgs(args); err != nil {
 		return err
 	}
+	var offset string
+	if b.ns.saved != nil && !b.volatile {
+		offset = newSocketID()
+		args = appendOffset(args, offset)
+	}
 	p := rawPacket(b.ns.name, -1, sio.Event, eventBody(event, args), attachments)
+	if offset != "" {
+		b.ns.saved.record(offset, p, b.opts())
+	}
 	b.ns.adapter.Broadcast(p, b.opts())
 	return nil
 }

@@ -17,6 +17,7 @@ type Namespace struct {
 	parent  *ParentNamespace
 	adapter Adapter
 	ackIDs  atomic.Int64
+	saved   *sessionStore // connection state recovery, when on
 
 	mu      sync.RWMutex
 	sockets map[string]*Socket
@@ -28,6 +29,7 @@ type Namespace struct {
 func newNamespace(s *Server, name string, parent *ParentNamespace) *Namespace {
 	ns := &Namespace{server: s, name: name, parent: parent, sockets: make(map[string]*Socket)}
 	ns.adapter = s.opts.Adapter(ns)
+	ns.saved = newSessionStore(s.opts.ConnectionStateRecovery)
 	return ns
 }
 
@@ -162,9 +164,24 @@ func (srv *Server) connect(c *EngineConn, name string, auth []byte, query string
 		return
 	}
 	s := newSocket(ns, c, auth, query)
+	var restored *savedSession
+	var missed []*EncodedPacket
+	if ns.saved != nil && c.protocol != 3 {
+		if pid, offset, ok := recoveryAuth(auth); ok {
+			restored, missed, _ = ns.saved.restore(pid, offset)
+		}
+		if restored != nil {
+			s.id, s.pid, s.data, s.recovered = restored.sid, restored.pid, restored.data, true
+		} else {
+			s.pid = newSocketID()
+		}
+	}
 	ns.mu.RLock()
 	mws := ns.mws
 	ns.mu.RUnlock()
+	if restored != nil && !srv.opts.ConnectionStateRecovery.RunMiddlewares {
+		mws = nil
+	}
 	for _, mw := range mws {
 		var err error
 		if !c.sh.e.safely(func() { err = mw(s) }) {
@@ -182,7 +199,7 @@ func (srv *Server) connect(c *EngineConn, name string, auth []byte, query string
 		return
 	}
 	b := c.sh.begin(0, nil)
-	ok := !c.closed.Load() && c.sh.core.Accept(b.now, c.h, name, s.id, "")
+	ok := !c.closed.Load() && c.sh.core.Accept(b.now, c.h, name, s.id, s.pid)
 	c.sh.end(b)
 	b.done()
 	if !ok {
@@ -212,7 +229,13 @@ func (srv *Server) connect(c *EngineConn, name string, auth []byte, query string
 	}
 	c.setSocket(name, s)
 	ns.adapter.AddAll(s.id, []string{s.id})
+	if restored != nil {
+		ns.adapter.AddAll(s.id, restored.rooms)
+	}
 	s.connected.Store(true)
+	for _, p := range missed {
+		_ = s.send(p, false)
+	}
 	if onConn != nil {
 		c.sh.e.safely(func() { onConn(s) })
 	}

@@ -17,6 +17,10 @@ type ServerOptions struct {
 	CleanupEmptyChildNamespaces bool
 	// Adapter creates the adapter of each namespace. Default: in memory.
 	Adapter func(*Namespace) Adapter
+	// ConnectionStateRecovery, when set, lets sockets that lost their
+	// transport come back with their state and the broadcasts they missed
+	// (see ConnectionStateRecovery). Default off, as in the reference.
+	ConnectionStateRecovery *ConnectionStateRecovery
 }
 
 func (o ServerOptions) withDefaults() ServerOptions {

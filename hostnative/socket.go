@@ -38,6 +38,8 @@ type Socket struct {
 	connected atomic.Bool
 	left      atomic.Bool               // disconnected, or disconnecting
 	handshake atomic.Pointer[Handshake] // built on first use
+	pid       string                    // private id, with connection state recovery
+	recovered bool
 
 	mu           sync.Mutex
 	handlers     map[string]func(*Event)
@@ -94,6 +96,12 @@ func newSocketID() string {
 	_, _ = rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
+
+// Recovered reports whether the socket came back from a lost transport
+// with its state (ServerOptions.ConnectionStateRecovery): its id, rooms
+// and data, and the broadcasts it missed, sent before its connection
+// handler ran.
+func (s *Socket) Recovered() bool { return s.recovered }
 
 // ID returns the socket id, distinct from the Engine.IO session id.
 func (s *Socket) ID() string { return s.id }
@@ -401,7 +409,18 @@ func (s *Socket) closed(reason, desc string) {
 	for _, fn := range discing {
 		e.safely(func() { fn(reason, desc) })
 	}
+	var saved *savedSession
+	if s.ns.saved != nil && s.pid != "" && recoverable(reason) {
+		s.mu.Lock()
+		saved = &savedSession{sid: s.id, pid: s.pid, rooms: s.ns.adapter.SocketRooms(s.id), data: s.data}
+		s.mu.Unlock()
+	}
 	s.ns.remove(s)
+	if saved != nil {
+		// Only now: a client that recovers must not find this socket
+		// still in the namespace.
+		s.ns.saved.persist(saved)
+	}
 	for _, fn := range disc {
 		e.safely(func() { fn(reason, desc) })
 	}

@@ -331,6 +331,33 @@ const scenarios = {
     out({ early: norm(await acked) });
     await close(s);
   },
+
+  // 11. Connection state recovery (socket.io-client 4): "prepare" has the
+  // server join a room, keep data and broadcast "seed" (an offset); "drop"
+  // has it close the transport and, once the socket is gone, broadcast
+  // "missed" 1, 2, 3 to the room. The client connects again by hand.
+  async recovery() {
+    const s = connect("/");
+    await connected(s);
+    const first = s.id;
+    out({ connect: first, recovered: s.recovered });
+    const seeded = once(s, "seed");
+    s.emit("prepare");
+    await seeded;
+    const gone = once(s, "disconnect");
+    s.emit("drop");
+    out({ disconnect: (await gone)[0] });
+    await sleep(200);
+    const missed = [];
+    s.on("missed", (n) => missed.push(n));
+    s.connect();
+    await connected(s);
+    out({ reconnect: s.id, recovered: s.recovered, same: s.id === first });
+    const [who] = await emitAck(s, "whoami");
+    await sleep(100);
+    out({ missed, whoami: norm(who) });
+    await close(s);
+  },
 };
 
 const run = scenarios[scenario];
