@@ -17,6 +17,15 @@ type ClientCore struct {
 	random  func([]byte)
 	ins     ClientInputs
 	out     []byte
+
+	// Direct calls (ClientBackend) collect effects instead of encoding
+	// them; their byte fields are copied to slab, as what they alias
+	// (the eio.Client's scratch space) may change within one call.
+	encode bool
+	effs   []eio.Effect
+	slab   []byte
+	heads  [][]byte
+	taken  bool // Effects returned effs: the next call starts afresh
 }
 
 // NewClientCore returns an empty ClientCore. random fills a buffer with
@@ -33,7 +42,8 @@ func (cc *ClientCore) Process(out []byte, now int64, in []byte, n int) ([]byte, 
 	if err := cc.ins.Decode(in, n); err != nil {
 		return out, err
 	}
-	cc.out = out
+	cc.out, cc.encode = out, true
+	defer func() { cc.encode = false }()
 	for i := range cc.ins.List {
 		v := cc.run(now, &cc.ins.List[i])
 		cc.out = appendControl(cc.out, KindResult, 0, v)
@@ -59,19 +69,21 @@ func (cc *ClientCore) NextDeadline() (int64, bool) {
 func (cc *ClientCore) Len() int { return len(cc.clients) }
 
 func (cc *ClientCore) run(now int64, in *ClientInput) int64 {
-	if in.Kind == CInCreate {
-		cc.next++
-		for cc.next == 0 || cc.clients[cc.next] != nil {
-			cc.next++
-		}
-		cc.clients[cc.next] = newClientConn(cc, cc.next, in.Options)
-		return int64(cc.next)
-	}
-	if in.Kind == CInTick {
-		for _, c := range cc.clients {
-			c.tick(now)
-		}
+	switch in.Kind {
+	case CInCreate:
+		return int64(cc.create(in.Options))
+	case CInTick:
+		cc.tick(now)
 		return 0
+	case CInConnect:
+		return cc.connect(now, in.Client, string(in.Nsp), in.Data)
+	case CInDisconnect:
+		cc.disconnect(now, in.Client, string(in.Nsp))
+		return 0
+	case CInEmit:
+		return cc.emit(now, in.Client, string(in.Nsp), string(in.Text), in.Data, in.Attachments, in.Flags, in.Num)
+	case CInAck:
+		return cc.ack(now, in.Client, string(in.Nsp), in.Num, in.Data, in.Attachments)
 	}
 	c := cc.clients[in.Client]
 	if c == nil {
@@ -82,6 +94,7 @@ func (cc *ClientCore) run(now int64, in *ClientInput) int64 {
 	case CInDestroy:
 		c.destroy()
 		delete(cc.clients, in.Client)
+		return 0
 	case CInResponse:
 		if e, conn := c.route(in.Conn); e != nil {
 			e.Response(now, conn, int(in.Num), string(in.Text), in.Data)
@@ -102,21 +115,72 @@ func (cc *ClientCore) run(now int64, in *ClientInput) int64 {
 		if e, conn := c.route(in.Conn); e != nil {
 			e.ConnClosed(now, conn, int(in.Num))
 		}
-	case CInConnect:
-		return c.connect(string(in.Nsp), in.Data)
-	case CInDisconnect:
-		c.sio.Disconnect(now, string(in.Nsp))
-		c.applySio()
-		c.idle()
-	case CInEmit:
-		return c.emitCmd(in)
-	case CInAck:
-		if err := c.sio.Ack(now, string(in.Nsp), int64(in.Num), in.Data, in.Attachments); err != nil {
-			c.errorEffect(string(in.Nsp), err.Error())
-			return EmitRefused
-		}
-		c.applySio()
 	}
+	c.pump()
+	return 0
+}
+
+func (cc *ClientCore) create(o ClientOptions) uint32 {
+	cc.next++
+	for cc.next == 0 || cc.clients[cc.next] != nil {
+		cc.next++
+	}
+	cc.clients[cc.next] = newClientConn(cc, cc.next, o)
+	return cc.next
+}
+
+func (cc *ClientCore) tick(now int64) {
+	for _, c := range cc.clients {
+		c.tick(now)
+	}
+}
+
+// client returns client h with its clock set, or nil.
+func (cc *ClientCore) client(now int64, h uint32) *clientConn {
+	c := cc.clients[h]
+	if c != nil {
+		c.now = now
+	}
+	return c
+}
+
+func (cc *ClientCore) connect(now int64, h uint32, nsp string, auth []byte) int64 {
+	c := cc.client(now, h)
+	if c == nil {
+		return 0
+	}
+	return c.connect(nsp, auth)
+}
+
+func (cc *ClientCore) disconnect(now int64, h uint32, nsp string) {
+	c := cc.client(now, h)
+	if c == nil {
+		return
+	}
+	c.sio.Disconnect(now, nsp)
+	c.applySio()
+	c.idle()
+	c.pump()
+}
+
+func (cc *ClientCore) emit(now int64, h uint32, nsp, event string, args []byte, atts [][]byte, flags uint8, timeout uint32) int64 {
+	c := cc.client(now, h)
+	if c == nil {
+		return 0
+	}
+	return c.emitCmd(nsp, event, args, atts, flags, timeout)
+}
+
+func (cc *ClientCore) ack(now int64, h uint32, nsp string, id uint32, args []byte, atts [][]byte) int64 {
+	c := cc.client(now, h)
+	if c == nil {
+		return 0
+	}
+	if err := c.sio.Ack(now, nsp, int64(id), args, atts); err != nil {
+		c.errorEffect(nsp, err.Error())
+		return EmitRefused
+	}
+	c.applySio()
 	c.pump()
 	return 0
 }
@@ -205,7 +269,11 @@ func (c *clientConn) route(conn uint32) (*eio.Client, uint64) {
 
 func (c *clientConn) effect(e eio.Effect) {
 	e.Session = eio.Handle(c.handle)
-	c.cc.out = AppendEffect(c.cc.out, &e)
+	if c.cc.encode {
+		c.cc.out = AppendEffect(c.cc.out, &e)
+		return
+	}
+	c.cc.keep(&e)
 }
 
 func (c *clientConn) errorEffect(nsp, msg string) {
@@ -244,18 +312,17 @@ func (c *clientConn) connect(nsp string, auth []byte) int64 {
 	return 0
 }
 
-func (c *clientConn) emitCmd(in *ClientInput) int64 {
-	nsp := string(in.Nsp)
-	if in.Flags&EmitVolatile != 0 && (c.eng == nil || !c.eng.ec.Writable() || !c.sio.Connected(nsp)) {
+func (c *clientConn) emitCmd(nsp, event string, args []byte, atts [][]byte, flags uint8, timeout uint32) int64 {
+	if flags&EmitVolatile != 0 && (c.eng == nil || !c.eng.ec.Writable() || !c.sio.Connected(nsp)) {
 		return EmitDropped
 	}
-	id, err := c.sio.Emit(c.now, nsp, string(in.Text), in.Data, in.Attachments, in.Flags&EmitAck != 0)
+	id, err := c.sio.Emit(c.now, nsp, event, args, atts, flags&EmitAck != 0)
 	if err != nil {
 		c.errorEffect(nsp, err.Error())
 		return EmitRefused
 	}
-	if id >= 0 && in.Num > 0 {
-		c.sio.AckTimeout(nsp, id, c.now+int64(in.Num))
+	if id >= 0 && timeout > 0 {
+		c.sio.AckTimeout(nsp, id, c.now+int64(timeout))
 	}
 	c.applySio()
 	c.pump()
