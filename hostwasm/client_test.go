@@ -59,7 +59,7 @@ func TestClientCore(t *testing.T) {
 		return int64(b.Create(1, abi.ClientOptions{Transports: abi.ClientPolling}))
 	})
 	h := uint32(c)
-	effs, _ := both(func(b abi.ClientBackend) int64 { return b.Connect(1, h, "/", []byte(`{"a":1}`)) })
+	effs, _ := both(func(b abi.ClientBackend) int64 { return b.Connect(1, h, "/", []byte(`{"a":1}`), 0) })
 	get := conn(effs, abi.CEffRequest, "GET")
 	effs, _ = both(func(b abi.ClientBackend) int64 { b.Response(2, h, get, 200, "text/plain", []byte(hs)); return 0 })
 	post, poll := conn(effs, abi.CEffRequest, "POST"), conn(effs, abi.CEffRequest, "GET")

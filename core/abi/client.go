@@ -76,7 +76,7 @@ func (cc *ClientCore) run(now int64, in *ClientInput) int64 {
 		cc.tick(now)
 		return 0
 	case CInConnect:
-		return cc.connect(now, in.Client, string(in.Nsp), in.Data)
+		return cc.connect(now, in.Client, string(in.Nsp), in.Data, in.Flags)
 	case CInDisconnect:
 		cc.disconnect(now, in.Client, string(in.Nsp))
 		return 0
@@ -144,12 +144,12 @@ func (cc *ClientCore) client(now int64, h uint32) *clientConn {
 	return c
 }
 
-func (cc *ClientCore) connect(now int64, h uint32, nsp string, auth []byte) int64 {
+func (cc *ClientCore) connect(now int64, h uint32, nsp string, auth []byte, flags uint8) int64 {
 	c := cc.client(now, h)
 	if c == nil {
 		return 0
 	}
-	return c.connect(nsp, auth)
+	return c.connect(nsp, auth, flags)
 }
 
 func (cc *ClientCore) disconnect(now int64, h uint32, nsp string) {
@@ -159,6 +159,7 @@ func (cc *ClientCore) disconnect(now int64, h uint32, nsp string) {
 	}
 	c.sio.Disconnect(now, nsp)
 	c.applySio()
+	c.answered(nsp)
 	c.idle()
 	c.pump()
 }
@@ -209,6 +210,11 @@ type clientConn struct {
 	old      *engine  // a session closing gracefully after the last namespace left
 	nextBase uint32
 	lastErr  *eio.ClientError // the failure being reported as connect errors
+	priorWS  bool             // the last session worked over WebSocket
+
+	hostAuth []string // the namespaces whose auth the host computes
+	awaiting []string // auth effects not answered yet: events wait meanwhile
+	held     bool     // awaiting answers before the CONNECTs of a new session
 
 	events []eio.ClientEffect // session events of the engine, waiting to be handled
 	evEng  []*engine
@@ -219,7 +225,7 @@ func newClientConn(cc *ClientCore, h uint32, o ClientOptions) *clientConn {
 	if o.JitterGiven {
 		jitter = float64(o.JitterMillionths) / 1e6
 	}
-	c := &clientConn{cc: cc, handle: h, opts: o, sio: sio.NewClient()}
+	c := &clientConn{cc: cc, handle: h, opts: o, sio: sio.NewClient(), priorWS: o.PriorWebSocket}
 	c.rec = &sio.Reconnection{
 		Backoff: sio.Backoff{
 			Min: int64(o.Delay), Max: int64(o.DelayMax), Jitter: jitter,
@@ -289,7 +295,7 @@ func (c *clientConn) anyActive() bool {
 	return false
 }
 
-func (c *clientConn) connect(nsp string, auth []byte) int64 {
+func (c *clientConn) connect(nsp string, auth []byte, flags uint8) int64 {
 	if err := c.sio.Connect(c.now, nsp, auth, nil); err != nil {
 		c.errorEffect(nsp, err.Error())
 		return EmitRefused
@@ -297,6 +303,7 @@ func (c *clientConn) connect(nsp string, auth []byte) int64 {
 	if nsp == "" {
 		nsp = "/"
 	}
+	c.hostAuth = setMember(c.hostAuth, nsp, flags&ConnectAuthHost != 0)
 	known := false
 	for _, n := range c.nsps {
 		known = known || n == nsp
@@ -305,11 +312,71 @@ func (c *clientConn) connect(nsp string, auth []byte) int64 {
 		c.nsps = append(c.nsps, nsp)
 	}
 	c.applySio()
+	c.answered(nsp)
 	if c.eng == nil && !c.rec.Scheduled() && c.anyActive() {
 		c.open()
 	}
 	c.pump()
 	return 0
+}
+
+// setMember adds name to list, or removes it.
+func setMember(list []string, name string, in bool) []string {
+	for i, n := range list {
+		if n == name {
+			if !in {
+				return append(list[:i], list[i+1:]...)
+			}
+			return list
+		}
+	}
+	if in {
+		list = append(list, name)
+	}
+	return list
+}
+
+// askAuth asks the host for the auth of the namespaces about to CONNECT
+// whose auth it computes; it reports whether the CONNECTs must wait.
+func (c *clientConn) askAuth() bool {
+	for _, n := range c.hostAuth {
+		if c.sio.Active(n) && !c.sio.Connected(n) {
+			c.awaiting = append(c.awaiting, n)
+			c.effect(eio.Effect{Kind: CEffAuth, Nsp: n})
+		}
+	}
+	if len(c.awaiting) == 0 {
+		return false
+	}
+	c.held = true
+	for i := range c.events {
+		c.events[i].Data = cloneData(c.events[i].Data) // they outlive this call
+	}
+	return true
+}
+
+func cloneData(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)), b...)
+}
+
+// answered takes the host's answer for nsp (a connect or a disconnect);
+// after the last one, the session's CONNECTs go and its events resume.
+func (c *clientConn) answered(nsp string) {
+	if !c.held {
+		return
+	}
+	c.awaiting = setMember(c.awaiting, nsp, false)
+	if len(c.awaiting) > 0 {
+		return
+	}
+	c.held = false
+	if e := c.eng; e != nil && e.opened {
+		c.sio.EngineOpen(c.now, e.ec.Protocol(), e.ec.SID())
+		c.applySio()
+	}
 }
 
 func (c *clientConn) emitCmd(nsp, event string, args []byte, atts [][]byte, flags uint8, timeout uint32) int64 {
@@ -344,6 +411,15 @@ func (c *clientConn) open() {
 	if c.opts.Timeout != 0 {
 		cfg.ConnectTimeout = int64(c.opts.Timeout)
 	}
+	if c.opts.NoTimeout {
+		cfg.ConnectTimeout = 0
+	}
+	if c.opts.Protocol3 {
+		cfg.Protocol = 3
+	}
+	cfg.B64 = c.opts.Base64
+	cfg.RememberUpgrade = c.opts.RememberUpgrade
+	cfg.PriorWebSocketSuccess = c.priorWS
 	cfg.Upgrade = !c.opts.NoUpgrade
 	c.eng = &engine{ec: eio.NewClient(cfg), base: c.nextBase}
 	c.eng.ec.Open(c.now)
@@ -373,11 +449,18 @@ func (c *clientConn) drain(e *engine) {
 		case eio.CEffCloseConn:
 			out.Kind = CEffConnClose
 		default:
+			if c.held {
+				ef.Data = cloneData(ef.Data) // waits for the host's auth
+			}
 			c.events = append(c.events, ef)
 			c.evEng = append(c.evEng, e)
 			continue
 		}
 		c.effect(out)
+	}
+	if v := e.ec.PriorWebSocketSuccess(); v != c.priorWS && c.opts.RememberUpgrade {
+		c.priorWS = v
+		c.effect(eio.Effect{Kind: CEffPriorWebSocket, Binary: v})
 	}
 }
 
@@ -389,7 +472,7 @@ func (c *clientConn) pump() {
 			c.drain(e)
 		}
 	}
-	for len(c.events) > 0 {
+	for len(c.events) > 0 && !c.held {
 		ef, e := c.events[0], c.evEng[0]
 		c.events, c.evEng = c.events[1:], c.evEng[1:]
 		c.onEngineEvent(e, &ef)
@@ -399,7 +482,9 @@ func (c *clientConn) pump() {
 			}
 		}
 	}
-	c.events, c.evEng = c.events[:0], c.evEng[:0]
+	if !c.held {
+		c.events, c.evEng = c.events[:0], c.evEng[:0]
+	}
 }
 
 func (c *clientConn) onEngineEvent(e *engine, ef *eio.ClientEffect) {
@@ -417,6 +502,9 @@ func (c *clientConn) onEngineEvent(e *engine, ef *eio.ClientEffect) {
 			c.effect(eio.Effect{Kind: CEffReconnect, Status: n})
 		}
 		c.effect(eio.Effect{Kind: CEffEngineOpen, Text: ef.Text, Desc: e.ec.SID()})
+		if c.askAuth() {
+			return
+		}
 		c.sio.EngineOpen(c.now, e.ec.Protocol(), e.ec.SID())
 		c.applySio()
 	case eio.CEffMessage:
@@ -431,7 +519,11 @@ func (c *clientConn) onEngineEvent(e *engine, ef *eio.ClientEffect) {
 	case eio.CEffClose:
 		c.eng = nil
 		if e.opened {
-			c.effect(eio.Effect{Kind: CEffEngineClose, Text: ef.Text, Desc: ef.Desc})
+			out := eio.Effect{Kind: CEffEngineClose, Text: ef.Text, Desc: ef.Desc}
+			if c.lastErr != nil {
+				out.Data = errorContext(c.lastErr)
+			}
+			c.effect(out)
 			c.sio.EngineClose(c.now, ef.Text, ef.Desc)
 			c.applySio()
 			if c.anyActive() {
@@ -448,6 +540,11 @@ func (c *clientConn) onEngineEvent(e *engine, ef *eio.ClientEffect) {
 		} else {
 			msg = ef.Text
 		}
+		fail := eio.Effect{Kind: CEffEngineError, Text: msg, Desc: desc}
+		if c.lastErr != nil {
+			fail.Data = errorContext(c.lastErr)
+		}
+		c.effect(fail)
 		if c.rec.Backoff.Attempts() > 0 {
 			c.effect(eio.Effect{Kind: CEffReconnectError, Text: msg, Desc: desc})
 		}
@@ -489,6 +586,7 @@ func errorContext(e *eio.ClientError) []byte {
 	b = eio.AppendJSONString(append(b, `,"message":`...), e.Message)
 	b = eio.AppendJSONString(append(b, `,"contentType":`...), e.ContentType)
 	b = eio.AppendJSONString(append(b, `,"body":`...), e.Body)
+	b = appendJSONInt(append(b, `,"serverProtocol":`...), int64(e.ServerProtocol))
 	b = eio.AppendJSONString(append(b, `,"hint":`...), e.Hint)
 	return append(b, '}')
 }

@@ -29,7 +29,9 @@ type ClientBackend interface {
 	WSMessage(now int64, c, conn uint32, binary bool, data []byte)
 	WSClosed(now int64, c, conn uint32, code int)
 	Tick(now int64)
-	Connect(now int64, c uint32, nsp string, auth []byte) int64
+	// Connect joins nsp with auth; flags may hold ConnectAuthHost. It
+	// also answers an auth effect.
+	Connect(now int64, c uint32, nsp string, auth []byte, flags uint8) int64
 	Disconnect(now int64, c uint32, nsp string)
 	// Emit returns the ack id (>= 0), EmitNoAck, EmitDropped or
 	// EmitRefused.
@@ -134,9 +136,9 @@ func (cc *ClientCore) Tick(now int64) {
 	cc.tick(now)
 }
 
-func (cc *ClientCore) Connect(now int64, c uint32, nsp string, auth []byte) int64 {
+func (cc *ClientCore) Connect(now int64, c uint32, nsp string, auth []byte, flags uint8) int64 {
 	cc.begin()
-	return cc.connect(now, c, nsp, auth)
+	return cc.connect(now, c, nsp, auth, flags)
 }
 
 func (cc *ClientCore) Disconnect(now int64, c uint32, nsp string) {

@@ -43,7 +43,7 @@ func backendScript(t *testing.T, b ClientBackend) ([]eio.Effect, []int64) {
 	}
 	c := b.Create(now, ClientOptions{})
 	results = append(results, int64(c))
-	results = append(results, b.Connect(now, c, "/", []byte(`{"token":"t"}`)))
+	results = append(results, b.Connect(now, c, "/", []byte(`{"token":"t"}`), 0))
 	get := conn(take(), CEffRequest, "GET")
 	b.Response(now, c, get, 200, "text/plain", []byte(testHandshake))
 	effs := take()
@@ -108,4 +108,60 @@ func TestClientBackendsAgree(t *testing.T) {
 	require.NoError(t, records.Close())
 	_, err := records.Effects()
 	require.Error(t, err)
+}
+
+// TestClientAuthFromHost: a namespace whose auth the host computes gets
+// an auth effect at each session's open, and its CONNECT (with the
+// answer) waits for it, as do the session's next events; a failed open is
+// reported once with its context.
+func TestClientAuthFromHost(t *testing.T) {
+	cc := NewClientCore(countingRandom())
+	kinds := func() ([]eio.Effect, map[eio.EffectKind]int) {
+		effs, err := cc.Effects()
+		require.NoError(t, err)
+		m := map[eio.EffectKind]int{}
+		for _, e := range effs {
+			m[e.Kind]++
+		}
+		return effs, m
+	}
+	c := cc.Create(1, ClientOptions{Transports: ClientPolling, NoReconnection: true})
+	require.Equal(t, int64(0), cc.Connect(1, c, "/", []byte(`{"a":1}`), ConnectAuthHost))
+	effs, _ := kinds()
+	get := uint32(effs[0].Conn)
+	// The handshake and a message in the same answer: the message waits.
+	cc.Response(2, c, get, 200, "text/plain", []byte(testHandshake+"\x1e4hello"))
+	effs, m := kinds()
+	require.Equal(t, 1, m[CEffEngineOpen])
+	require.Equal(t, 1, m[CEffAuth], "%+v", effs)
+	for _, e := range effs {
+		require.False(t, e.Kind == CEffRequest && e.Text == "POST", "no CONNECT before the answer")
+	}
+	cc.Connect(3, c, "/", []byte(`{"a":2}`), ConnectAuthHost)
+	effs, _ = kinds()
+	var post string
+	for _, e := range effs {
+		if e.Kind == CEffRequest && e.Text == "POST" {
+			post = string(e.Data)
+		}
+	}
+	require.Equal(t, `40{"a":2}`, post)
+	cc.Destroy(4, c)
+	kinds()
+
+	// A failed open: one engineError with the diagnostic as context.
+	c = cc.Create(5, ClientOptions{Transports: ClientPolling, NoReconnection: true})
+	cc.Connect(5, c, "/", nil, 0)
+	effs, _ = kinds()
+	cc.Response(6, c, uint32(effs[0].Conn), 404, "text/html", []byte("Not Found"))
+	effs, m = kinds()
+	require.Equal(t, 1, m[CEffEngineError])
+	require.Equal(t, 1, m[CEffConnectError])
+	for _, e := range effs {
+		if e.Kind == CEffEngineError {
+			require.Equal(t, "xhr poll error", e.Text)
+			require.Contains(t, string(e.Data), `"status":404`)
+			require.Contains(t, string(e.Data), `"serverProtocol":0`)
+		}
+	}
 }

@@ -154,8 +154,8 @@ func (r *ClientRecords) Tick(now int64) {
 	r.one(now)
 }
 
-func (r *ClientRecords) Connect(now int64, c uint32, nsp string, auth []byte) int64 {
-	r.enc.Connect(c, nsp, auth)
+func (r *ClientRecords) Connect(now int64, c uint32, nsp string, auth []byte, flags uint8) int64 {
+	r.enc.Connect(c, nsp, auth, flags)
 	return r.one(now)
 }
 
