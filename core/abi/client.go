@@ -84,6 +84,9 @@ func (cc *ClientCore) run(now int64, in *ClientInput) int64 {
 		return cc.emit(now, in.Client, string(in.Nsp), string(in.Text), in.Data, in.Attachments, in.Flags, in.Num)
 	case CInAck:
 		return cc.ack(now, in.Client, string(in.Nsp), in.Num, in.Data, in.Attachments)
+	case CInCancelAck:
+		cc.cancelAck(now, in.Client, string(in.Nsp), in.Num)
+		return 0
 	}
 	c := cc.clients[in.Client]
 	if c == nil {
@@ -184,6 +187,20 @@ func (cc *ClientCore) ack(now int64, h uint32, nsp string, id uint32, args []byt
 	c.applySio()
 	c.pump()
 	return 0
+}
+
+// cancelAck fails the wait for ack id at once; its ackFailed effect (a
+// timeout) tells the host nothing it does not know.
+func (cc *ClientCore) cancelAck(now int64, h uint32, nsp string, id uint32) {
+	c := cc.client(now, h)
+	if c == nil {
+		return
+	}
+	if c.sio.AckTimeout(nsp, int64(id), now) {
+		c.sio.Tick(now)
+		c.applySio()
+		c.pump()
+	}
 }
 
 // engine is one Engine.IO session of a client. Its connections are
@@ -384,6 +401,11 @@ func (c *clientConn) emitCmd(nsp, event string, args []byte, atts [][]byte, flag
 		return EmitDropped
 	}
 	id, err := c.sio.Emit(c.now, nsp, event, args, atts, flags&EmitAck != 0)
+	if err == sio.ErrUnknownNamespace && c.sio.Declare(nsp) == nil {
+		// An emit before the namespace's connect waits for it, as
+		// socket.io-client's buffer does.
+		id, err = c.sio.Emit(c.now, nsp, event, args, atts, flags&EmitAck != 0)
+	}
 	if err != nil {
 		c.errorEffect(nsp, err.Error())
 		return EmitRefused
@@ -487,170 +509,6 @@ func (c *clientConn) pump() {
 	}
 }
 
-func (c *clientConn) onEngineEvent(e *engine, ef *eio.ClientEffect) {
-	if e.retired || e != c.eng {
-		if ef.Kind == eio.CEffClose && c.old == e {
-			c.old = nil
-		}
-		return
-	}
-	switch ef.Kind {
-	case eio.CEffOpen:
-		e.opened = true
-		c.lastErr = nil
-		if n := c.rec.Opened(); n > 0 {
-			c.effect(eio.Effect{Kind: CEffReconnect, Status: n})
-		}
-		c.effect(eio.Effect{Kind: CEffEngineOpen, Text: ef.Text, Desc: e.ec.SID()})
-		if c.askAuth() {
-			return
-		}
-		c.sio.EngineOpen(c.now, e.ec.Protocol(), e.ec.SID())
-		c.applySio()
-	case eio.CEffMessage:
-		c.sio.Message(c.now, ef.Binary, ef.Data)
-		c.applySio()
-	case eio.CEffUpgrade:
-		c.effect(eio.Effect{Kind: CEffUpgrade, Text: ef.Text})
-	case eio.CEffUpgradeError:
-		c.effect(eio.Effect{Kind: CEffUpgradeError, Text: shortMessage(ef.Err), Desc: ef.Err.Error()})
-	case eio.CEffError:
-		c.lastErr = ef.Err
-	case eio.CEffClose:
-		c.eng = nil
-		if e.opened {
-			out := eio.Effect{Kind: CEffEngineClose, Text: ef.Text, Desc: ef.Desc}
-			if c.lastErr != nil {
-				out.Data = errorContext(c.lastErr)
-			}
-			c.effect(out)
-			c.sio.EngineClose(c.now, ef.Text, ef.Desc)
-			c.applySio()
-			if c.anyActive() {
-				c.rec.Closed(c.now, ef.Text)
-			}
-			c.lastErr = nil
-			return
-		}
-		// The session never opened: every namespace waiting for it hears
-		// why, and the next attempt is scheduled.
-		msg, desc := "", ef.Text
-		if c.lastErr != nil {
-			msg, desc = shortMessage(c.lastErr), c.lastErr.Error()
-		} else {
-			msg = ef.Text
-		}
-		fail := eio.Effect{Kind: CEffEngineError, Text: msg, Desc: desc}
-		if c.lastErr != nil {
-			fail.Data = errorContext(c.lastErr)
-		}
-		c.effect(fail)
-		if c.rec.Backoff.Attempts() > 0 {
-			c.effect(eio.Effect{Kind: CEffReconnectError, Text: msg, Desc: desc})
-		}
-		c.sio.EngineError(c.now, msg)
-		c.applySio()
-		c.lastErr = nil
-		if _, ok := c.rec.Failed(c.now); !ok && c.rec.Exhausted() {
-			c.effect(eio.Effect{Kind: CEffReconnectFailed})
-		}
-	}
-}
-
-// shortMessage is the message engine.io-client would give the failure.
-func shortMessage(e *eio.ClientError) string {
-	switch {
-	case e == nil:
-		return "transport error"
-	case e.Kind == eio.ClientErrTimeout:
-		return "timeout"
-	case e.Kind == eio.ClientErrProbe:
-		return "probe error"
-	case e.Transport == "websocket":
-		return "websocket error"
-	case e.Op == "post":
-		return "xhr post error"
-	}
-	return "xhr poll error"
-}
-
-// errorContext is the JSON context of an Engine.IO failure: the fields of
-// its ClientError.
-func errorContext(e *eio.ClientError) []byte {
-	b := []byte(`{"kind":`)
-	b = eio.AppendJSONString(b, e.Kind.String())
-	b = eio.AppendJSONString(append(b, `,"op":`...), e.Op)
-	b = eio.AppendJSONString(append(b, `,"transport":`...), e.Transport)
-	b = appendJSONInt(append(b, `,"status":`...), int64(e.Status))
-	b = appendJSONInt(append(b, `,"code":`...), int64(e.Code))
-	b = eio.AppendJSONString(append(b, `,"message":`...), e.Message)
-	b = eio.AppendJSONString(append(b, `,"contentType":`...), e.ContentType)
-	b = eio.AppendJSONString(append(b, `,"body":`...), e.Body)
-	b = appendJSONInt(append(b, `,"serverProtocol":`...), int64(e.ServerProtocol))
-	b = eio.AppendJSONString(append(b, `,"hint":`...), e.Hint)
-	return append(b, '}')
-}
-
-func appendJSONInt(b []byte, v int64) []byte {
-	if v < 0 {
-		b = append(b, '-')
-		v = -v
-	}
-	var d [20]byte
-	i := len(d)
-	for {
-		i--
-		d[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(b, d[i:]...)
-}
-
-// applySio carries out the Socket.IO layer's effects: sends and closes go
-// to the engine, the rest to the host.
-func (c *clientConn) applySio() {
-	for _, e := range c.sio.Effects() {
-		switch e.Kind {
-		case sio.CEffSend:
-			if c.eng != nil {
-				c.eng.ec.Send(c.now, e.Binary, e.Data)
-				c.drain(c.eng)
-			}
-		case sio.CEffCloseEngine:
-			c.retire()
-			if e.Text == eio.ReasonParseError {
-				c.rec.Closed(c.now, e.Text)
-			} else {
-				c.rec.Stop()
-			}
-		case sio.CEffConnected:
-			c.effect(eio.Effect{Kind: CEffConnected, Nsp: e.Nsp, Text: e.Text, Desc: e.PID, Binary: e.Recovered})
-		case sio.CEffConnectError:
-			out := eio.Effect{Kind: CEffConnectError, Nsp: e.Nsp, Text: e.Text, Data: e.Data}
-			switch {
-			case c.lastErr != nil:
-				out.Status, out.Desc, out.Data = ConnectErrTransport, c.lastErr.Error(), errorContext(c.lastErr)
-			case e.Err != nil:
-				out.Status, out.Desc = ConnectErrProtocol, e.Err.Error()
-			}
-			c.effect(out)
-		case sio.CEffEvent:
-			c.effect(eio.Effect{Kind: CEffEvent, Nsp: e.Nsp, Text: e.Name, Data: e.Data, ID: e.ID, Attachments: e.Attachments})
-		case sio.CEffAck:
-			c.effect(eio.Effect{Kind: CEffAck, Nsp: e.Nsp, ID: e.ID, Data: e.Data, Attachments: e.Attachments})
-		case sio.CEffAckFailed:
-			c.effect(eio.Effect{Kind: CEffAckFailed, Nsp: e.Nsp, ID: e.ID, Text: e.Text})
-		case sio.CEffDisconnect:
-			c.effect(eio.Effect{Kind: CEffDisconnect, Nsp: e.Nsp, Text: e.Text, Desc: e.Desc})
-		case sio.CEffError:
-			c.errorEffect(e.Nsp, e.Err.Error())
-		}
-	}
-}
-
 // retire closes the current session on the application's behalf: it
 // flushes and says goodbye on its own, and nothing it reports concerns the
 // client any more.
@@ -660,6 +518,13 @@ func (c *clientConn) retire() {
 		return
 	}
 	c.eng = nil
+	// The host hears that the session is over, though the engine's own
+	// events no longer concern it.
+	if e.opened {
+		c.effect(eio.Effect{Kind: CEffEngineClose, Text: eio.ReasonForcedClose})
+	} else {
+		c.effect(eio.Effect{Kind: CEffEngineDropped})
+	}
 	if c.old != nil {
 		c.old.ec.Close(c.now) // one graceful close at a time is plenty
 		c.drain(c.old)
@@ -673,14 +538,15 @@ func (c *clientConn) retire() {
 	}
 }
 
-// idle stops reconnecting and closes a session still opening once no
-// namespace is active.
+// idle stops reconnecting and closes the session once no namespace is
+// active (as socket.io-client's Manager does when its last socket leaves
+// or is refused).
 func (c *clientConn) idle() {
 	if c.anyActive() {
 		return
 	}
 	c.rec.Stop()
-	if c.eng != nil && !c.eng.opened {
+	if c.eng != nil {
 		c.retire()
 	}
 }

@@ -37,6 +37,7 @@ type ClientBackend interface {
 	// EmitRefused.
 	Emit(now int64, c uint32, nsp, event string, args []byte, attachments [][]byte, flags uint8, timeout uint32) int64
 	Ack(now int64, c uint32, nsp string, id uint32, args []byte, attachments [][]byte) int64
+	CancelAck(now int64, c uint32, nsp string, id uint32)
 	NextDeadline() (int64, bool)
 	Effects() ([]eio.Effect, error)
 	// Close releases the backend (a guest instance); its clients are gone.
@@ -154,4 +155,9 @@ func (cc *ClientCore) Emit(now int64, c uint32, nsp, event string, args []byte, 
 func (cc *ClientCore) Ack(now int64, c uint32, nsp string, id uint32, args []byte, attachments [][]byte) int64 {
 	cc.begin()
 	return cc.ack(now, c, nsp, id, args, attachments)
+}
+
+func (cc *ClientCore) CancelAck(now int64, c uint32, nsp string, id uint32) {
+	cc.begin()
+	cc.cancelAck(now, c, nsp, id)
 }

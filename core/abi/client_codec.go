@@ -29,6 +29,7 @@ const (
 	CInDisconnect ClientInputKind = 10 // socket.disconnect() of a namespace
 	CInEmit       ClientInputKind = 11 // socket.emit, with or without an ack
 	CInAck        ClientInputKind = 12 // answer an event the server sent with an ack id
+	CInCancelAck  ClientInputKind = 13 // stop waiting for an ack (and drop its packet if not sent yet)
 	numClientKinds
 )
 
@@ -202,6 +203,9 @@ func (ins *ClientInputs) decodeOne(b []byte, in *ClientInput) ([]byte, error) {
 		in.Client, in.Num = r.u32(), r.u32()
 		in.Nsp, in.Data = r.str(), r.bytes()
 		ins.slab, in.Attachments = r.list(ins.slab)
+	case CInCancelAck:
+		in.Client, in.Num = r.u32(), r.u32()
+		in.Nsp = r.str()
 	default:
 		return nil, ErrUnknownInput
 	}
@@ -315,6 +319,13 @@ func (e *ClientEncoder) Ack(c uint32, nsp string, id uint32, args []byte, attach
 	e.end(off)
 }
 
+// CancelAck adds the end of the wait for ack id of namespace nsp.
+func (e *ClientEncoder) CancelAck(c uint32, nsp string, id uint32) {
+	off := e.u32s(CInCancelAck, 0, c, id)
+	e.buf = appendString(e.buf, nsp)
+	e.end(off)
+}
+
 // Client effect kinds: the kind byte of the output records of
 // client_process. The Session field of a record is the client's handle.
 const (
@@ -329,6 +340,7 @@ const (
 	CEffEngineError      = 9  // a session failed to open: text message; desc description; data JSON context
 	CEffAuth             = 10 // nsp: the host answers with its auth (connect) or leaves (disconnect)
 	CEffPriorWebSocket   = 11 // binary: whether the last session worked over WebSocket (rememberUpgrade)
+	CEffEngineDropped    = 12 // the session opening was given up (no namespace needs it any more)
 	CEffConnected        = 32 // nsp; text socket id; desc pid; binary recovered
 	CEffConnectError     = 33 // nsp; status source; text message; desc description; data
 	CEffEvent            = 34 // nsp; text event name; data raw JSON array (name first); id (-1: none); attachments

@@ -173,3 +173,8 @@ func (r *ClientRecords) Ack(now int64, c uint32, nsp string, id uint32, args []b
 	r.enc.Ack(c, nsp, id, args, attachments)
 	return r.one(now)
 }
+
+func (r *ClientRecords) CancelAck(now int64, c uint32, nsp string, id uint32) {
+	r.enc.CancelAck(c, nsp, id)
+	r.one(now)
+}
