@@ -34,6 +34,7 @@ func mtServer(t testing.TB, setup func(io *Server)) (*Server, *httptest.Server) 
 
 func mtManager(t *testing.T, url string, opts ManagerOptions) *Manager {
 	t.Helper()
+	opts.Core = testClientCore(opts.Core)
 	m, err := NewManager(url, opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = m.Close() })
