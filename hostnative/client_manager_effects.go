@@ -256,7 +256,13 @@ func (m *Manager) coreFailedLocked(err error) {
 		delete(m.acks, k)
 		fn(ackResult{err: ErrDisconnected})
 	}
-	go m.io.abort()
+	m.timer.Stop()
+	m.armed = 0
+	go func() {
+		forgetManager(m)
+		m.io.abort()
+		m.release()
+	}()
 }
 
 // connectErrorLocked reports a namespace that could not connect: to its

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/siohost/siohost/core/abi"
@@ -61,6 +62,39 @@ func TestWasmClientCore(t *testing.T) {
 			t.Run(name, fn)
 		}
 	})
+}
+
+// TestWasmClientCoreCrash: a client core whose guest panics, then one that
+// traps, takes down its Manager alone: the socket hears "transport error",
+// what waits fails, and the Manager's goroutines and instance are
+// released; another Manager of the same module goes on.
+func TestWasmClientCoreCrash(t *testing.T) {
+	f := ClientCoreFactory(wasmModule(t, "siohost_fault").NewClientCore)
+	_, srv := mtServer(t, echoSetup(nil, nil))
+	other := mtManager(t, srv.URL, ManagerOptions{Core: f})
+	alive := other.Socket("/")
+	require.NoError(t, alive.Connect(mtCtx(t)))
+	for _, marker := range []string{"siohost:fault:panic", "siohost:fault:exit"} {
+		t.Run(marker, func(t *testing.T) {
+			m := mtManager(t, srv.URL, ManagerOptions{Core: f, Transports: []string{"websocket"}})
+			s := m.Socket("/")
+			reasons := make(chan string, 1)
+			s.OnDisconnect(func(reason string, _ *DisconnectDetails) { reasons <- reason })
+			require.NoError(t, s.Connect(mtCtx(t)))
+			_ = s.Emit("echo", marker)
+			assert.Equal(t, "transport error", mtRecv(t, reasons, "disconnect"))
+			assert.False(t, s.Connected())
+			require.ErrorIs(t, s.Emit("echo", "after"), ErrManagerClosed)
+		})
+	}
+	got := make(chan string, 1)
+	alive.On("echo", func(ev *ClientEvent) {
+		var v string
+		_ = ev.Arg(0, &v)
+		got <- v
+	})
+	require.NoError(t, alive.Emit("echo", "still here"))
+	assert.Equal(t, "still here", mtRecv(t, got, "echo"))
 }
 
 // BenchmarkClientSocketEchoCores compares one Socket.IO event round trip
