@@ -99,13 +99,9 @@ func (cc *ClientCore) run(now int64, in *ClientInput) int64 {
 		delete(cc.clients, in.Client)
 		return 0
 	case CInResponse:
-		if e, conn := c.route(in.Conn); e != nil {
-			e.Response(now, conn, int(in.Num), string(in.Text), in.Data)
-		}
+		c.response(in.Conn, int(in.Num), string(in.Text), in.Data)
 	case CInFailed:
-		if e, conn := c.route(in.Conn); e != nil {
-			e.ConnFailed(now, conn, string(in.Text))
-		}
+		c.failed(in.Conn, string(in.Text))
 	case CInWSOpened:
 		if e, conn := c.route(in.Conn); e != nil {
 			e.WSOpened(now, conn)
@@ -121,6 +117,18 @@ func (cc *ClientCore) run(now int64, in *ClientInput) int64 {
 	}
 	c.pump()
 	return 0
+}
+
+func (c *clientConn) response(hostConn uint32, status int, contentType string, body []byte) {
+	if e, conn := c.route(hostConn); e != nil {
+		e.Response(c.now, conn, status, contentType, body)
+	}
+}
+
+func (c *clientConn) failed(hostConn uint32, message string) {
+	if e, conn := c.route(hostConn); e != nil {
+		e.ConnFailed(c.now, conn, message)
+	}
 }
 
 func (cc *ClientCore) create(o ClientOptions) uint32 {

@@ -109,11 +109,19 @@ func (cc *ClientCore) Destroy(now int64, c uint32) {
 }
 
 func (cc *ClientCore) Response(now int64, c, conn uint32, status int, contentType string, body []byte) {
-	cc.call(now, &ClientInput{Kind: CInResponse, Client: c, Conn: conn, Num: uint32(status), Text: []byte(contentType), Data: body})
+	cc.begin()
+	if cl := cc.client(now, c); cl != nil {
+		cl.response(conn, status, contentType, body)
+		cl.pump()
+	}
 }
 
 func (cc *ClientCore) Failed(now int64, c, conn uint32, message string) {
-	cc.call(now, &ClientInput{Kind: CInFailed, Client: c, Conn: conn, Text: []byte(message)})
+	cc.begin()
+	if cl := cc.client(now, c); cl != nil {
+		cl.failed(conn, message)
+		cl.pump()
+	}
 }
 
 func (cc *ClientCore) WSOpened(now int64, c, conn uint32) {
