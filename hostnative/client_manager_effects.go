@@ -43,6 +43,10 @@ func (m *Manager) applyLocked() clientFlush {
 			fn()
 		}
 	}
+	// A refused command met in a post function applied its effects and
+	// left its frames here.
+	fl.merge(m.pend)
+	m.pend = clientFlush{}
 	m.rearmLocked()
 	return fl
 }
