@@ -415,6 +415,7 @@ func TestManagerNoGoroutineLeak(t *testing.T) {
 	t.Cleanup(srv.Close)
 	session := func(opts ManagerOptions, during func(m *Manager, s *ClientSocket)) {
 		opts.ReconnectionDelay, opts.ReconnectionDelayMax = 10*time.Millisecond, 20*time.Millisecond
+		opts.Core = testClientCore(nil)
 		m, err := NewManager(srv.URL, opts)
 		require.NoError(t, err)
 		s := m.Socket("/")
@@ -463,11 +464,11 @@ func TestManagerNoGoroutineLeak(t *testing.T) {
 	}
 	_ = first
 	// Failed connects: refused by reconnection being off, and by a context.
-	m, err := NewManager(srv.URL+"/x", ManagerOptions{Path: "/nowhere", NoReconnection: true})
+	m, err := NewManager(srv.URL+"/x", ManagerOptions{Path: "/nowhere", NoReconnection: true, Core: testClientCore(nil)})
 	require.NoError(t, err)
 	require.Error(t, m.Socket("/").Connect(mtCtx(t)))
 	require.NoError(t, m.Close())
-	m, err = NewManager(srv.URL, ManagerOptions{Path: "/nowhere", ReconnectionDelay: 10 * time.Millisecond})
+	m, err = NewManager(srv.URL, ManagerOptions{Path: "/nowhere", ReconnectionDelay: 10 * time.Millisecond, Core: testClientCore(nil)})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	require.Error(t, m.Socket("/").Connect(ctx))
