@@ -8,6 +8,8 @@ import (
 // How a client reacts to its engine's session events and to its Socket.IO
 // layer's effects, and the contexts of the failures it reports.
 
+// onEngineEvent handles a session event of engine e; those of a session the
+// client no longer follows concern it no more.
 func (c *clientConn) onEngineEvent(e *engine, ef *eio.ClientEffect) {
 	if e.retired || e != c.eng {
 		if ef.Kind == eio.CEffClose && c.old == e {
