@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/siohost/siohost/core/abi"
 )
 
 // ClientEmitter sends events from a ClientSocket with options: Volatile,
@@ -148,8 +150,8 @@ func (e ClientEmitter) send(event string, body []byte, atts [][]byte, done func(
 	s := e.s
 	m := s.m
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.closed {
+		m.mu.Unlock()
 		return nil, ErrManagerClosed
 	}
 	timeout := e.timeout
@@ -157,39 +159,48 @@ func (e ClientEmitter) send(event string, body []byte, atts [][]byte, done func(
 		timeout = m.opts.AckTimeout
 	}
 	p := &retryPacket{event: event, body: body, atts: atts, done: done, timeout: timeout, id: -1}
-	if e.volatile {
-		if me := m.eng; me == nil || !me.opened || !s.connected || !me.ec.Writable() {
-			return p, nil // dropped, as socket.io-client drops it
-		}
-	}
-	if m.opts.Retries > 0 && !e.volatile {
+	var err error
+	switch {
+	case e.volatile:
+		// Dropped, as socket.io-client drops it, unless connected and the
+		// transport can take it now.
+		err = s.sendLocked(p, abi.EmitVolatile)
+	case m.opts.Retries > 0:
 		s.retryQ = append(s.retryQ, p)
 		s.drainLocked(false)
-		m.applyLocked()
-		return p, nil
+	default:
+		err = s.sendLocked(p, 0)
 	}
-	if err := s.sendLocked(p); err != nil {
+	fl := m.applyLocked()
+	m.mu.Unlock()
+	fl.flush()
+	if err != nil {
 		return nil, err
 	}
-	m.applyLocked()
 	return p, nil
 }
 
 // sendLocked sends p once, registering its ack when someone waits for it.
-func (s *ClientSocket) sendLocked(p *retryPacket) error {
+func (s *ClientSocket) sendLocked(p *retryPacket, flags uint8) error {
 	m := s.m
-	now := m.now()
-	id, err := m.cl.Emit(now, s.nsp, p.event, p.body, p.atts, p.done != nil)
-	if err != nil {
-		return err
+	var timeout uint32
+	if p.done != nil {
+		flags |= abi.EmitAck
+		if p.timeout > 0 {
+			timeout = clampU32(max(p.timeout.Milliseconds(), 1))
+		}
+	}
+	id := m.core.Emit(m.now(), m.handle, s.nsp, p.event, p.body, p.atts, flags, timeout)
+	switch id {
+	case abi.EmitRefused:
+		return m.refusedAfterLocked()
+	case abi.EmitDropped:
+		return nil
 	}
 	p.id, p.pending = id, true
 	p.tries++
 	if id >= 0 {
 		m.acks[ackKey{s.nsp, id}] = func(r ackResult) { s.acked(p, r) }
-		if p.timeout > 0 {
-			m.cl.AckTimeout(s.nsp, id, now+max(p.timeout.Milliseconds(), 1))
-		}
 	}
 	return nil
 }
@@ -233,7 +244,7 @@ func (s *ClientSocket) drainLocked(force bool) {
 		// they arrived.
 		p.done = func(ackResult) {}
 	}
-	if err := s.sendLocked(p); err != nil {
+	if err := s.sendLocked(p, 0); err != nil {
 		s.retryQ = s.retryQ[1:]
 		p.done(ackResult{err: err})
 	}
@@ -244,7 +255,10 @@ func (s *ClientSocket) drainLocked(force bool) {
 func (s *ClientSocket) cancel(p *retryPacket) {
 	m := s.m
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
 	head := false
 	for i, q := range s.retryQ {
 		if q == p {
@@ -256,16 +270,15 @@ func (s *ClientSocket) cancel(p *retryPacket) {
 	if p.id >= 0 {
 		if _, ok := m.acks[ackKey{s.nsp, p.id}]; ok {
 			delete(m.acks, ackKey{s.nsp, p.id})
-			now := m.now()
-			if m.cl.AckTimeout(s.nsp, p.id, now) {
-				m.cl.Tick(now)
-			}
+			m.core.CancelAck(m.now(), m.handle, s.nsp, uint32(p.id))
 		}
 	}
 	if head {
 		s.drainLocked(false)
 	}
-	m.applyLocked()
+	fl := m.applyLocked()
+	m.mu.Unlock()
+	fl.flush()
 }
 
 func ackResponse(r ackResult) (*AckResponse, error) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
-	"net/http/cookiejar"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -33,17 +31,12 @@ type EngineClient struct {
 	opts   EngineClientOptions
 	cfg    eio.ClientConfig
 	ep     engineEndpoint
-	hc     *http.Client
-	owned  *http.Transport // the HTTP transport of our own, closed with the session
-	jar    http.CookieJar
+	io     *clientIO // the session's connections, guarded by mu
 	epoch  time.Time
 	logger *slog.Logger
 
-	root     context.Context // every request and dial of the session
-	stopRoot context.CancelFunc
-	wg       sync.WaitGroup // request and WebSocket goroutines
-	done     chan struct{}  // closed once everything has ended
-	ioDone   chan struct{}  // closed once the I/O goroutines have ended
+	done   chan struct{} // closed once everything has ended
+	ioDone chan struct{} // closed once the I/O goroutines have ended
 
 	mu        sync.Mutex // serializes calls into core; guards what follows
 	core      *eio.Client
@@ -57,10 +50,8 @@ type EngineClient struct {
 	timer     *time.Timer
 	armed     int64 // deadline the timer is set for, 0 when stopped
 	grace     *time.Timer
-	reqs      map[uint64]context.CancelFunc // polling requests in flight
-	socks     map[uint64]*clientWS          // WebSockets dialing or open
-	cause     error                         // the Go error of the failure being reported
-	abandoned error                         // the context error that ended Open
+	cause     error // the Go error of the failure being reported
+	abandoned error // the context error that ended Open
 	failDiag  *eio.ClientError
 	failCause error
 	closeErr  error // what Err returns
@@ -107,41 +98,16 @@ func NewEngineClient(rawURL string, opts EngineClientOptions) (*EngineClient, er
 	c := &EngineClient{
 		opts: opts, cfg: cfg, ep: ep, epoch: time.Now(), logger: opts.Logger,
 		done: make(chan struct{}), ioDone: make(chan struct{}), openCh: make(chan struct{}),
-		reqs: make(map[uint64]context.CancelFunc), socks: make(map[uint64]*clientWS),
 	}
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
 	c.hcond = sync.NewCond(&c.hmu)
-	c.setupHTTP()
-	c.root, c.stopRoot = context.WithCancel(context.Background())
+	c.io = newClientIO(&c.mu, c, ep, opts.HTTPClient, opts.TLSConfig, opts.ExtraHeaders,
+		time.Duration(cfg.ConnectTimeout)*time.Millisecond)
 	c.timer = time.AfterFunc(time.Hour, c.onTimer)
 	c.timer.Stop()
 	return c, nil
-}
-
-func (c *EngineClient) setupHTTP() {
-	hc := c.opts.HTTPClient
-	switch {
-	case hc == nil:
-		var tr *http.Transport
-		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
-			tr = dt.Clone()
-		} else {
-			tr = &http.Transport{Proxy: http.ProxyFromEnvironment}
-		}
-		if c.opts.TLSConfig != nil {
-			tr.TLSClientConfig = c.opts.TLSConfig.Clone()
-		}
-		jar, _ := cookiejar.New(nil)
-		hc = &http.Client{Transport: tr, Jar: jar}
-		c.owned = tr
-	case hc.Jar == nil:
-		cp := *hc
-		cp.Jar, _ = cookiejar.New(nil)
-		hc = &cp
-	}
-	c.hc, c.jar = hc, hc.Jar
 }
 
 // DialEngine opens an Engine.IO session with the server at rawURL: it
@@ -337,7 +303,7 @@ func (c *EngineClient) Close() error {
 		// Never opened: nothing runs.
 		c.closed, c.closeErr = true, ErrClosed
 		c.mu.Unlock()
-		c.stopRoot()
+		c.io.stop()
 		close(c.ioDone)
 		close(c.done)
 		return nil
@@ -408,32 +374,6 @@ func (c *EngineClient) OnClose(fn func(reason string, err error)) {
 	c.onClose = fn
 }
 
-// clientFlush lists the WebSockets to write once unlocked.
-type clientFlush struct {
-	a [4]*clientWS
-	n int
-}
-
-func (f *clientFlush) add(w *clientWS) {
-	for _, x := range f.a[:f.n] {
-		if x == w {
-			return
-		}
-	}
-	if f.n == len(f.a) {
-		go w.flush() // not expected: the core writes on two sockets at most
-		return
-	}
-	f.a[f.n] = w
-	f.n++
-}
-
-func (f *clientFlush) flush() {
-	for _, w := range f.a[:f.n] {
-		w.flush()
-	}
-}
-
 // applyLocked carries out the core's effects: requests and dials start,
 // frames are queued, events are queued for the handlers. The caller holds
 // c.mu and flushes the result once unlocked.
@@ -443,25 +383,13 @@ func (c *EngineClient) applyLocked() (fl clientFlush) {
 		e := &effs[i]
 		switch e.Kind {
 		case eio.CEffRequest:
-			c.startRequest(e)
+			c.io.request(e.Conn, e.Method, e.Query, e.Content, e.Data)
 		case eio.CEffDial:
-			c.startDial(e)
+			c.io.dial(e.Conn, e.Query)
 		case eio.CEffWrite:
-			if w := c.socks[e.Conn]; w != nil && !w.forgotten {
-				w.enqueue(e.Binary, e.Prefix, e.Data)
-				fl.add(w)
-			}
+			c.io.write(e.Conn, e.Binary, e.Prefix, e.Data, &fl)
 		case eio.CEffCloseConn:
-			if cancel, ok := c.reqs[e.Conn]; ok {
-				delete(c.reqs, e.Conn)
-				cancel()
-			}
-			if w := c.socks[e.Conn]; w != nil && !w.forgotten {
-				w.forgotten = true
-				w.cancel() // a dial in progress
-				w.enqueueClose(1000)
-				fl.add(w)
-			}
+			c.io.closeConn(e.Conn, &fl)
 		case eio.CEffOpen:
 			c.opened, c.hs = true, *e.Handshake
 			c.signalOpen()
@@ -527,14 +455,11 @@ func (c *EngineClient) ended(reason, desc string) {
 // finish waits for the connections to end, releases what the session
 // holds, and closes Done after the last handler.
 func (c *EngineClient) finish() {
-	c.wg.Wait()
+	c.io.wg.Wait()
 	c.mu.Lock()
 	c.grace.Stop()
 	c.mu.Unlock()
-	c.stopRoot()
-	if c.owned != nil {
-		c.owned.CloseIdleConnections()
-	}
+	c.io.release()
 	c.hmu.Lock()
 	c.stopIO = true
 	c.hcond.Broadcast()
@@ -549,17 +474,40 @@ func (c *EngineClient) abortIO() {
 	c.stopIO = true
 	c.hcond.Broadcast()
 	c.hmu.Unlock()
-	c.stopRoot()
-	c.mu.Lock()
-	socks := make([]*clientWS, 0, len(c.socks))
-	for _, w := range c.socks {
-		socks = append(socks, w)
-	}
-	c.mu.Unlock()
-	for _, w := range socks {
-		w.abort()
-	}
+	c.io.abort()
 }
+
+// The connections' reports (clientSink), under c.mu.
+
+func (c *EngineClient) ioResponse(conn uint64, status int, contentType string, body []byte) clientFlush {
+	c.core.Response(c.now(), conn, status, contentType, body)
+	return c.applyLocked()
+}
+
+func (c *EngineClient) ioFailed(conn uint64, msg string, err error) clientFlush {
+	c.cause = err
+	c.core.ConnFailed(c.now(), conn, msg)
+	fl := c.applyLocked()
+	c.cause = nil
+	return fl
+}
+
+func (c *EngineClient) ioWSOpened(conn uint64) clientFlush {
+	c.core.WSOpened(c.now(), conn)
+	return c.applyLocked()
+}
+
+func (c *EngineClient) ioWSMessage(conn uint64, binary bool, data []byte) clientFlush {
+	c.core.Frame(c.now(), conn, binary, data)
+	return c.applyLocked()
+}
+
+func (c *EngineClient) ioWSClosed(conn uint64, code int) clientFlush {
+	c.core.ConnClosed(c.now(), conn, code)
+	return c.applyLocked()
+}
+
+func (c *EngineClient) ioThrottle() { c.throttle() }
 
 // rearm points the timer at the core's next deadline.
 func (c *EngineClient) rearm() {

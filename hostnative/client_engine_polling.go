@@ -12,92 +12,89 @@ import (
 	"github.com/siohost/siohost/core/eio"
 )
 
-// The polling side of an EngineClient: every request the core asks for runs
-// on its own goroutine, and its answer (or failure) goes back to the core.
+// The polling side of a clientIO: every request the core asks for runs on
+// its own goroutine, and its answer (or failure) goes back to the sink.
 
-// startRequest launches polling request e.Conn. The caller holds c.mu.
-func (c *EngineClient) startRequest(e *eio.ClientEffect) {
-	ctx, cancel := context.WithCancel(c.root)
-	c.reqs[e.Conn] = cancel
+// request launches polling request conn with the Engine.IO query. The
+// caller holds t.mu.
+func (t *clientIO) request(conn uint64, method, query string, content eio.Content, data []byte) {
+	ctx, cancel := context.WithCancel(t.root)
+	t.reqs[conn] = cancel
 	var body []byte
-	if e.Method == http.MethodPost {
-		body = bytes.Clone(e.Data) // the core reuses its buffer
+	if method == http.MethodPost {
+		body = bytes.Clone(data) // the core reuses its buffer
 		if body == nil {
 			body = []byte{}
 		}
 	}
 	ct := ""
-	switch e.Content {
+	switch content {
 	case eio.ContentText:
 		ct = "text/plain;charset=UTF-8"
 	case eio.ContentBinary:
 		ct = "application/octet-stream"
 	}
-	c.wg.Add(1)
-	go c.runRequest(ctx, e.Conn, e.Method, e.Query, ct, body)
+	t.wg.Add(1)
+	go t.runRequest(ctx, conn, method, query, ct, body)
 }
 
-func (c *EngineClient) runRequest(ctx context.Context, conn uint64, method, query, contentType string, body []byte) {
-	defer c.wg.Done()
+func (t *clientIO) runRequest(ctx context.Context, conn uint64, method, query, contentType string, body []byte) {
+	defer t.wg.Done()
 	if method == http.MethodGet {
 		// The next poll waits for the handlers when they are far behind.
-		c.throttle()
+		t.sink.ioThrottle()
 	}
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.ep.httpBase+query, rd)
+	req, err := http.NewRequestWithContext(ctx, method, t.ep.httpBase+query, rd)
 	if err != nil {
-		c.requestFailed(conn, err)
+		t.requestFailed(conn, err)
 		return
 	}
-	if len(c.opts.ExtraHeaders) > 0 {
-		req.Header = c.opts.ExtraHeaders.Clone()
+	if len(t.headers) > 0 {
+		req.Header = t.headers.Clone()
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := t.hc.Do(req)
 	if err != nil {
-		c.requestFailed(conn, err)
+		t.requestFailed(conn, err)
 		return
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxClientMessage+1))
 	_ = resp.Body.Close()
 	switch {
 	case err != nil:
-		c.requestFailed(conn, err)
+		t.requestFailed(conn, err)
 		return
 	case len(data) > maxClientMessage:
-		c.requestFailed(conn, errors.New("response body over "+strconv.Itoa(maxClientMessage)+" bytes"))
+		t.requestFailed(conn, errors.New("response body over "+strconv.Itoa(maxClientMessage)+" bytes"))
 		return
 	}
-	c.mu.Lock()
-	if _, ok := c.reqs[conn]; !ok {
-		c.mu.Unlock()
+	t.mu.Lock()
+	if _, ok := t.reqs[conn]; !ok {
+		t.mu.Unlock()
 		return // the core dropped it
 	}
-	delete(c.reqs, conn)
-	c.core.Response(c.now(), conn, resp.StatusCode, resp.Header.Get("Content-Type"), data)
-	fl := c.applyLocked()
-	c.mu.Unlock()
+	delete(t.reqs, conn)
+	fl := t.sink.ioResponse(conn, resp.StatusCode, resp.Header.Get("Content-Type"), data)
+	t.mu.Unlock()
 	fl.flush()
 }
 
-// requestFailed tells the core that request conn got no answer.
-func (c *EngineClient) requestFailed(conn uint64, err error) {
-	c.mu.Lock()
-	if _, ok := c.reqs[conn]; !ok {
-		c.mu.Unlock()
+// requestFailed tells the sink that request conn got no answer.
+func (t *clientIO) requestFailed(conn uint64, err error) {
+	t.mu.Lock()
+	if _, ok := t.reqs[conn]; !ok {
+		t.mu.Unlock()
 		return
 	}
-	delete(c.reqs, conn)
-	c.cause = err
-	c.core.ConnFailed(c.now(), conn, requestError(err))
-	fl := c.applyLocked()
-	c.cause = nil
-	c.mu.Unlock()
+	delete(t.reqs, conn)
+	fl := t.sink.ioFailed(conn, requestError(err), err)
+	t.mu.Unlock()
 	fl.flush()
 }
 

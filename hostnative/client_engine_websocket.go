@@ -15,17 +15,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
-
-	"github.com/siohost/siohost/core/eio"
 )
 
-// clientWS is one WebSocket of an EngineClient: the session's, or a probe
-// for the upgrade. One goroutine dials it and then reads it; frames the core
-// produces are masked and queued under the client's lock (which fixes their
+// clientWS is one WebSocket of a clientIO: a session's, or a probe for the
+// upgrade. One goroutine dials it and then reads it; frames the core
+// produces are masked and queued under the owner's lock (which fixes their
 // order), and written once it is released by whichever goroutine flushes
 // first.
 type clientWS struct {
-	c         *EngineClient
+	c         *clientIO
 	id        uint64
 	cancel    context.CancelFunc // abandons the dial
 	forgotten bool               // guarded by c.mu: the core expects nothing more of it
@@ -38,19 +36,20 @@ type clientWS struct {
 	hdr [ws.MaxHeaderSize - 2]byte
 }
 
-// startDial launches the WebSocket e.Conn. The caller holds c.mu.
-func (c *EngineClient) startDial(e *eio.ClientEffect) {
+// dial launches WebSocket conn with the Engine.IO query. The caller holds
+// c.mu.
+func (c *clientIO) dial(conn uint64, query string) {
 	ctx, cancel := context.WithCancel(c.root)
-	w := &clientWS{c: c, id: e.Conn, cancel: cancel}
-	c.socks[e.Conn] = w
+	w := &clientWS{c: c, id: conn, cancel: cancel}
+	c.socks[conn] = w
 	c.wg.Add(1)
-	go w.run(ctx, c.ep.wsBase+e.Query)
+	go w.run(ctx, c.ep.wsBase+query)
 }
 
 // handshakeHeader holds the extra headers and the cookies of a WebSocket
 // handshake.
-func (c *EngineClient) handshakeHeader() http.Header {
-	h := c.opts.ExtraHeaders.Clone()
+func (c *clientIO) handshakeHeader() http.Header {
+	h := c.headers.Clone()
 	if h == nil {
 		h = http.Header{}
 	}
@@ -82,7 +81,7 @@ func (w *clientWS) run(ctx context.Context, rawURL string) {
 	var refused *refusal
 	var cookies []*http.Cookie
 	d := ws.Dialer{
-		TLSConfig: c.opts.TLSConfig,
+		TLSConfig: c.tls,
 		Header:    ws.HandshakeHeaderHTTP(c.handshakeHeader()),
 		NetDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			var nd net.Dialer
@@ -114,9 +113,7 @@ func (w *clientWS) run(ctx context.Context, rawURL string) {
 			return nil
 		},
 	}
-	if t := c.cfg.ConnectTimeout; t > 0 {
-		d.Timeout = time.Duration(t) * time.Millisecond
-	}
+	d.Timeout = c.dialTO
 	nc, br, _, err := d.Dial(ctx, rawURL)
 	if len(cookies) > 0 && c.jar != nil {
 		c.jar.SetCookies(c.ep.cookieURL, cookies)
@@ -153,8 +150,7 @@ func (w *clientWS) run(ctx context.Context, rawURL string) {
 	w.mu.Lock()
 	w.nc = nc
 	w.mu.Unlock()
-	c.core.WSOpened(c.now(), w.id)
-	fl := c.applyLocked()
+	fl := c.sink.ioWSOpened(w.id)
 	c.mu.Unlock()
 	w.flush()
 	fl.flush()
@@ -166,11 +162,11 @@ func (w *clientWS) refused(r *refusal) {
 	c := w.c
 	c.mu.Lock()
 	delete(c.socks, w.id)
+	var fl clientFlush
 	if !w.forgotten {
 		w.forgotten = true
-		c.core.Response(c.now(), w.id, r.status, r.contentType, r.body)
+		fl = c.sink.ioResponse(w.id, r.status, r.contentType, r.body)
 	}
-	fl := c.applyLocked()
 	c.mu.Unlock()
 	fl.flush()
 }
@@ -181,17 +177,15 @@ func (w *clientWS) ended(code int, err error) {
 	c := w.c
 	c.mu.Lock()
 	delete(c.socks, w.id)
+	var fl clientFlush
 	if !w.forgotten {
 		w.forgotten = true
 		if err != nil {
-			c.cause = err
-			c.core.ConnFailed(c.now(), w.id, err.Error())
+			fl = c.sink.ioFailed(w.id, err.Error(), err)
 		} else {
-			c.core.ConnClosed(c.now(), w.id, code)
+			fl = c.sink.ioWSClosed(w.id, code)
 		}
 	}
-	fl := c.applyLocked()
-	c.cause = nil
 	c.mu.Unlock()
 	fl.flush()
 }
@@ -311,7 +305,7 @@ func (w *clientWS) read() (code int, err error) {
 	var msg []byte // a fragmented message being assembled
 	var msgBinary bool
 	for {
-		w.c.throttle()
+		w.c.sink.ioThrottle()
 		h, err := ws.ReadHeaderBuffer(w.rd, w.hdr[:])
 		if err != nil {
 			return w.readEnd(err)
@@ -409,8 +403,7 @@ func (w *clientWS) deliver(binaryMsg bool, p []byte) {
 		c.mu.Unlock()
 		return
 	}
-	c.core.Frame(c.now(), w.id, binaryMsg, p)
-	fl := c.applyLocked()
+	fl := c.sink.ioWSMessage(w.id, binaryMsg, p)
 	c.mu.Unlock()
 	fl.flush()
 }

@@ -1,5 +1,7 @@
 package hostnative
 
+import "github.com/siohost/siohost/core/abi"
+
 // ClientEvent is an event from the server. Its arguments stay raw JSON
 // until asked for: Arg decodes one, binary arguments decode into []byte
 // (the methods are Event's).
@@ -24,10 +26,16 @@ func (e *ClientEvent) Ack(args ...any) error {
 	}
 	m := e.Socket.m
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.cl.Ack(m.now(), e.Socket.nsp, e.id, body, atts); err != nil {
-		return err
+	if m.closed {
+		m.mu.Unlock()
+		return ErrManagerClosed
 	}
-	m.applyLocked()
-	return nil
+	err = nil
+	if m.core.Ack(m.now(), m.handle, e.Socket.nsp, uint32(e.id), body, atts) == abi.EmitRefused {
+		err = m.refusedAfterLocked()
+	}
+	fl := m.applyLocked()
+	m.mu.Unlock()
+	fl.flush()
+	return err
 }

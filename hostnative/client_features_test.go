@@ -341,3 +341,31 @@ func TestClientHandlerPanic(t *testing.T) {
 	assert.Equal(t, "after", mtRecv(t, got, "the event after the panic"))
 	assert.Contains(t, logged.String(), "handler bug")
 }
+
+// TestClientRememberUpgrade: with RememberUpgrade, a Manager whose server
+// worked over WebSocket before starts its session there; the upgrade and
+// the prior success go through the client core's effects.
+func TestClientRememberUpgrade(t *testing.T) {
+	t.Parallel()
+	_, srv := mtServer(t, echoSetup(nil, nil))
+	opts := ManagerOptions{RememberUpgrade: true}
+	m := mtManager(t, srv.URL, opts)
+	upgraded := make(chan string, 1)
+	m.OnUpgrade(func(tr string) { upgraded <- tr })
+	s := m.Socket("/")
+	require.NoError(t, s.Connect(mtCtx(t)))
+	assert.Equal(t, "websocket", mtRecv(t, upgraded, "upgrade"))
+	assert.Equal(t, "websocket", s.Transport())
+	require.NoError(t, m.Close())
+
+	m2 := mtManager(t, srv.URL, opts)
+	m2.OnUpgrade(func(tr string) { upgraded <- tr })
+	s2 := m2.Socket("/")
+	require.NoError(t, s2.Connect(mtCtx(t)))
+	assert.Equal(t, "websocket", s2.Transport(), "the second session starts on WebSocket")
+	select {
+	case tr := <-upgraded:
+		t.Fatalf("upgraded again, to %s", tr)
+	case <-time.After(50 * time.Millisecond):
+	}
+}

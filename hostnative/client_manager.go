@@ -1,15 +1,12 @@
 package hostnative
 
 import (
-	"context"
-	"errors"
 	"log/slog"
-	"math/rand/v2"
+	"math"
 	"sync"
 	"time"
 
-	"github.com/siohost/siohost/core/eio"
-	"github.com/siohost/siohost/core/sio"
+	"github.com/siohost/siohost/core/abi"
 )
 
 // Manager is a Socket.IO client connection to one server (socket.io-client's
@@ -19,32 +16,48 @@ import (
 // disconnects, the Manager's own events) run one at a time, in order, on a
 // goroutine of the Manager that lives while some are pending; they may call
 // any method, and may wait for an acknowledgement.
+//
+// The protocol (Engine.IO sessions, namespaces, acks, reconnection) runs in
+// a client core behind abi.ClientBackend, natively by default or in
+// WebAssembly (ManagerOptions.Core); the Manager carries out its effects
+// with its transports and timer, and keeps what belongs to the
+// application: handlers, ack callbacks, the retry queues, AuthFuncs.
 type Manager struct {
 	url    string
 	opts   ManagerOptions
 	auth   authSource
 	epoch  time.Time
 	logger *slog.Logger
+	ep     engineEndpoint
 
-	mu          sync.Mutex
-	cl          *sio.Client
-	eng         *mgrEngine // the current session, opened or opening; nil when none
-	rec         *sio.Reconnection
-	recTimer    *time.Timer
-	ackTimer    *time.Timer
-	ackAt       int64 // when ackTimer fires, 0 when stopped
-	attempt     int   // the reconnection attempt of the session opening, 0 for the first
-	sockets     map[string]*ClientSocket
-	acks        map[ackKey]func(ackResult) // run under mu: must not block
-	engErr      error                      // the engine failure being reported as CEffConnectError
-	closeErr    error                      // the engine close being reported as CEffDisconnect
-	lastFailure *ClientConnectError        // the last failed open, until one succeeds
+	mu        sync.Mutex
+	core      abi.ClientBackend
+	handle    uint32 // the client in core
+	io        *clientIO
+	timer     *time.Timer
+	armed     int64  // when timer fires, 0 when stopped
+	opening   bool   // a session is opening
+	opened    bool   // a session is open
+	transport string // the open session's transport
+	reconnN   int    // the attempts the opening session took, for OnReconnect
+	sockets   map[string]*ClientSocket
+	acks      map[ackKey]func(ackResult) // run under mu: must not block
+	engErr    error                      // the failed open being reported
+	closeErr  error                      // the session close being reported
+	cause     error                      // the Go error of the failure being reported
+	refusal   string                     // the error effect of a refused command
+	giveUp    *ClientConnectError        // the core will not try again: waiting Connects fail with it
+	pend      clientFlush                // frames queued by an apply whose caller flushes later
+	// lastFailure is the last failed open, until one succeeds.
+	lastFailure *ClientConnectError
 	closed      bool
 	h           managerHandlers
 
 	qmu      sync.Mutex
+	qcond    *sync.Cond // wakes readers throttled by a long queue
 	queue    []func()
 	qRunning bool
+	qStop    bool // closed: throttled readers go on
 }
 
 type ackKey struct {
@@ -52,21 +65,12 @@ type ackKey struct {
 	id  int64
 }
 
-// mgrEngine is one Engine.IO session of a Manager.
-type mgrEngine struct {
-	ec      *EngineClient
-	cancel  context.CancelFunc
-	opened  bool
-	closed  bool // closed before Open returned
-	reason  string
-	err     error
-	pending []mgrMsg // messages received before Open returned
-}
+// ClientCoreFactory makes the client core of a Manager (see
+// ManagerOptions.Core); hostwasm's Module.NewClientCore is one.
+type ClientCoreFactory func() (abi.ClientBackend, error)
 
-type mgrMsg struct {
-	data   []byte
-	binary bool
-}
+// nativeClientCore is the default: the core in this process.
+func nativeClientCore() (abi.ClientBackend, error) { return abi.NewClientCore(randomBytes), nil }
 
 // NewManager returns a Manager for the Socket.IO server at rawURL (http,
 // https, ws or wss). It connects nothing before a Socket's Connect.
@@ -82,45 +86,41 @@ func NewManager(rawURL string, opts ManagerOptions) (*Manager, error) {
 		opts:    opts,
 		epoch:   time.Now(),
 		logger:  opts.Logger,
-		cl:      sio.NewClient(),
 		sockets: map[string]*ClientSocket{},
 		acks:    map[ackKey]func(ackResult){},
 	}
 	if m.logger == nil {
 		m.logger = slog.Default()
 	}
-	// Check the URL and options once, as every session will use them.
-	if _, err := NewEngineClient(rawURL, m.engineOptions()); err != nil {
+	eo := m.engineOptions()
+	ep, err := parseEngineURL(rawURL, &eo)
+	if err != nil {
 		return nil, err
 	}
-	var err error
+	co, err := m.clientOptions(&eo, ep)
+	if err != nil {
+		return nil, err
+	}
 	if m.auth, err = newAuthSource(opts.Auth); err != nil {
 		return nil, err
 	}
-	jitter := opts.RandomizationFactor
-	if jitter == 0 {
-		jitter = sio.DefaultRandomizationFactor
+	factory := opts.Core
+	if factory == nil {
+		factory = nativeClientCore
 	}
-	m.rec = &sio.Reconnection{
-		Backoff: sio.Backoff{
-			Min:    opts.ReconnectionDelay.Milliseconds(),
-			Max:    opts.ReconnectionDelayMax.Milliseconds(),
-			Jitter: jitter,
-			Random: rand.Float64,
-		},
-		Attempts: opts.ReconnectionAttempts,
-		Disabled: opts.NoReconnection,
+	if m.core, err = factory(); err != nil {
+		return nil, err
 	}
-	if opts.ReconnectionDelay > 0 && m.rec.Backoff.Min == 0 {
-		m.rec.Backoff.Min = 1
+	m.ep = ep
+	m.qcond = sync.NewCond(&m.qmu)
+	m.io = newClientIO(&m.mu, m, ep, opts.HTTPClient, opts.TLSConfig, opts.ExtraHeaders, max(opts.Timeout, 0))
+	m.timer = time.AfterFunc(time.Hour, m.onTimer)
+	m.timer.Stop()
+	m.handle = m.core.Create(m.now(), co)
+	if _, err := m.core.Effects(); err != nil {
+		_ = m.core.Close()
+		return nil, err
 	}
-	if opts.ReconnectionDelayMax > 0 && m.rec.Backoff.Max == 0 {
-		m.rec.Backoff.Max = 1
-	}
-	m.recTimer = time.AfterFunc(time.Hour, m.reconnect)
-	m.recTimer.Stop()
-	m.ackTimer = time.AfterFunc(time.Hour, m.onAckTimer)
-	m.ackTimer.Stop()
 	return m, nil
 }
 
@@ -141,7 +141,56 @@ func (m *Manager) engineOptions() EngineClientOptions {
 	}
 }
 
-// now is the sio client's clock: milliseconds since the Manager's creation,
+// clientOptions checks the options as an EngineClient would and turns
+// them into the core's.
+func (m *Manager) clientOptions(eo *EngineClientOptions, ep engineEndpoint) (abi.ClientOptions, error) {
+	cfg, err := eo.coreConfig()
+	if err != nil {
+		return abi.ClientOptions{}, err
+	}
+	o := abi.ClientOptions{
+		Transports:      uint32(cfg.Transports),
+		NoUpgrade:       !cfg.Upgrade,
+		Protocol3:       cfg.Protocol == 3,
+		Base64:          cfg.B64,
+		RememberUpgrade: cfg.RememberUpgrade || m.opts.RememberUpgrade,
+		PriorWebSocket:  cfg.PriorWebSocketSuccess,
+		NoReconnection:  m.opts.NoReconnection,
+		Attempts:        clampU32(int64(m.opts.ReconnectionAttempts)),
+		Delay:           delayMillis(m.opts.ReconnectionDelay),
+		DelayMax:        delayMillis(m.opts.ReconnectionDelayMax),
+	}
+	if cfg.ConnectTimeout == 0 {
+		o.NoTimeout = true
+	} else {
+		o.Timeout = clampU32(cfg.ConnectTimeout)
+	}
+	if m.opts.RememberUpgrade {
+		if v, ok := priorWebSocket.Load(ep.key); ok && v.(bool) {
+			o.PriorWebSocket = true
+		}
+	}
+	switch f := m.opts.RandomizationFactor; {
+	case f < 0:
+		o.JitterGiven = true
+	case f > 0:
+		o.JitterGiven, o.JitterMillionths = true, uint32(math.Round(min(f, 1)*1e6))
+	}
+	return o, nil
+}
+
+func clampU32(v int64) uint32 { return uint32(min(max(v, 0), math.MaxUint32)) }
+
+// delayMillis is a reconnection delay in ms: 0 for the default, at least 1
+// for any other.
+func delayMillis(d time.Duration) uint32 {
+	if d <= 0 {
+		return 0
+	}
+	return clampU32(max(d.Milliseconds(), 1))
+}
+
+// now is the core's clock: milliseconds since the Manager's creation,
 // from 1.
 func (m *Manager) now() int64 { return time.Since(m.epoch).Milliseconds() + 1 }
 
@@ -156,7 +205,6 @@ func (m *Manager) Socket(nsp string) *ClientSocket {
 	s := m.sockets[nsp]
 	if s == nil {
 		// An invalid name fails at Connect, with the reason.
-		_ = m.cl.Declare(nsp)
 		s = &ClientSocket{m: m, nsp: nsp, auth: m.auth, handlers: map[string]func(*ClientEvent){}}
 		m.sockets[nsp] = s
 	}
@@ -167,30 +215,24 @@ func (m *Manager) Socket(nsp string) *ClientSocket {
 // "polling" or "websocket", or "" when there is no open session.
 func (m *Manager) Transport() string {
 	m.mu.Lock()
-	me := m.eng
-	opened := me != nil && me.opened
-	m.mu.Unlock()
-	if !opened {
+	defer m.mu.Unlock()
+	if !m.opened {
 		return ""
 	}
-	return me.ec.Transport()
+	return m.transport
 }
 
 // Close disconnects every namespace, stops reconnecting and closes the
 // Engine.IO session. The Manager cannot be used afterwards.
 func (m *Manager) Close() error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.closed {
+		m.mu.Unlock()
 		return nil
 	}
-	for name := range m.sockets {
-		m.cl.Disconnect(m.now(), name)
-		m.applyLocked()
-	}
 	m.closed = true
-	m.idleLocked()
-	m.ackTimer.Stop()
+	// What waits hears that the Manager closed, before the core's own
+	// reports of the disconnects.
 	m.failWaitersLocked(ErrManagerClosed)
 	for k, fn := range m.acks {
 		delete(m.acks, k)
@@ -204,313 +246,112 @@ func (m *Manager) Close() error {
 		}
 		s.retryQ = nil
 	}
+	for name, s := range m.sockets {
+		if s.active {
+			s.active = false
+			m.core.Disconnect(m.now(), m.handle, name)
+		}
+	}
+	m.core.Destroy(m.now(), m.handle)
+	fl := m.applyLocked()
+	m.timer.Stop()
+	m.armed = 0
+	m.mu.Unlock()
+	fl.flush()
 	forgetManager(m)
+	go m.release()
 	return nil
 }
 
-// openLocked starts a new Engine.IO session.
-func (m *Manager) openLocked() {
-	ec, err := NewEngineClient(m.url, m.engineOptions())
-	if err != nil { // checked by NewManager: cannot happen
-		m.logger.Error("siohost: manager", "err", err)
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	me := &mgrEngine{ec: ec, cancel: cancel}
-	m.eng = me
-	ec.OnMessage(func(data []byte, binary bool) {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if m.eng != me {
-			return
-		}
-		if !me.opened {
-			me.pending = append(me.pending, mgrMsg{data, binary})
-			return
-		}
-		m.cl.Message(m.now(), binary, data)
-		m.applyLocked()
-	})
-	ec.OnUpgrade(func(transport string) {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if m.eng == me && m.h.upgrade != nil {
-			fn := m.h.upgrade
-			m.enqueue(func() { fn(transport) })
-		}
-	})
-	ec.OnClose(func(reason string, err error) {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if m.eng != me {
-			return
-		}
-		if !me.opened {
-			me.closed, me.reason, me.err = true, reason, err
-			return
-		}
-		m.engineClosedLocked(reason, err)
-	})
-	go m.runOpen(ctx, me)
-}
-
-// runOpen opens the session of me and reports the outcome.
-func (m *Manager) runOpen(ctx context.Context, me *mgrEngine) {
-	err := me.ec.Open(ctx)
-	var auths map[string][]byte
-	var authErrs map[string]error
-	if err == nil {
-		auths, authErrs = m.resolveAuths(ctx, me)
-	}
+// release frees the transports once the last connections have said
+// goodbye (within clientCloseGrace), then the core.
+func (m *Manager) release() {
+	m.qmu.Lock()
+	m.qStop = true
+	m.qcond.Broadcast()
+	m.qmu.Unlock()
+	grace := time.AfterFunc(clientCloseGrace, m.io.abort)
+	m.io.release()
+	grace.Stop()
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.eng != me {
-		return
-	}
-	if err != nil {
-		m.openFailedLocked(err)
-		return
-	}
-	me.opened = true
-	m.lastFailure = nil
-	attempt := m.attempt
-	m.attempt = 0
-	m.rec.Opened()
-	now := m.now()
-	for nsp, auth := range auths {
-		_ = m.cl.Connect(now, nsp, auth, nil)
-	}
-	for nsp, aerr := range authErrs {
-		if s := m.sockets[nsp]; s != nil {
-			m.cl.Disconnect(now, nsp)
-			m.applyLocked()
-			s.wakeLocked(&ClientConnectError{Message: "auth: " + aerr.Error(), Err: aerr})
-		}
-	}
-	if fn := m.h.open; fn != nil {
-		m.enqueue(fn)
-	}
-	if fn := m.h.reconnect; fn != nil && attempt > 0 {
-		m.enqueue(func() { fn(attempt) })
-	}
-	m.cl.EngineOpen(now, me.ec.Protocol(), me.ec.ID())
-	for _, s := range m.sockets {
-		s.authFresh = false
-	}
-	m.applyLocked()
-	for _, msg := range me.pending {
-		if m.eng != me {
-			return
-		}
-		m.cl.Message(m.now(), msg.binary, msg.data)
-		m.applyLocked()
-	}
-	me.pending = nil
-	if m.eng != me {
-		return
-	}
-	if me.closed {
-		m.engineClosedLocked(me.reason, me.err)
-	} else if !m.anyActiveLocked() {
-		m.idleLocked()
-	}
-}
-
-// resolveAuths runs the AuthFuncs of the namespaces about to connect,
-// without holding the lock (they may do I/O).
-func (m *Manager) resolveAuths(ctx context.Context, me *mgrEngine) (map[string][]byte, map[string]error) {
-	type job struct {
-		nsp string
-		src authSource
-	}
-	var jobs []job
-	m.mu.Lock()
-	if m.eng == me {
-		for name, s := range m.sockets {
-			if s.auth.fn != nil && !s.authFresh && m.cl.Active(name) && !m.cl.Connected(name) {
-				jobs = append(jobs, job{name, s.auth})
-			}
-		}
-	}
+	_ = m.core.Close()
 	m.mu.Unlock()
-	if len(jobs) == 0 {
-		return nil, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, m.opts.Timeout)
-	defer cancel()
-	auths, errs := map[string][]byte{}, map[string]error{}
-	for _, j := range jobs {
-		raw, err := j.src.resolve(ctx)
-		if err != nil {
-			errs[j.nsp] = err
-		} else {
-			auths[j.nsp] = raw
+}
+
+// rearmLocked points the timer at the core's next deadline.
+func (m *Manager) rearmLocked() {
+	d, ok := m.core.NextDeadline()
+	if !ok || m.closed {
+		if m.armed != 0 {
+			m.timer.Stop()
+			m.armed = 0
 		}
-	}
-	return auths, errs
-}
-
-// openFailedLocked handles a session that could not be opened: the
-// namespaces waiting for it report connect_error, and the next attempt is
-// scheduled, or the Manager gives up.
-func (m *Manager) openFailedLocked(err error) {
-	me := m.eng
-	m.eng = nil
-	me.cancel()
-	now := m.now()
-	m.engErr = err
-	m.lastFailure = engineFailure(err)
-	m.cl.EngineError(now, m.lastFailure.Message)
-	m.applyLocked()
-	m.engErr = nil
-	if fn := m.h.err; fn != nil {
-		m.enqueue(func() { fn(err) })
-	}
-	if fn := m.h.reconnectErr; fn != nil && m.attempt > 0 {
-		m.enqueue(func() { fn(err) })
-	}
-	m.attempt = 0
-	if m.closed || !m.anyActiveLocked() {
 		return
 	}
-	if at, ok := m.rec.Failed(now); ok {
-		m.scheduleLocked(at)
+	if d == m.armed {
 		return
 	}
-	if fn := m.h.reconnectFailed; fn != nil && m.rec.Exhausted() {
-		m.enqueue(fn)
-	}
-	m.giveUpLocked(engineFailure(err))
+	m.armed = d
+	m.timer.Reset(time.Duration(max(d-m.now(), 0)) * time.Millisecond)
 }
 
-// engineClosedLocked handles the end of the current session.
-func (m *Manager) engineClosedLocked(reason string, err error) {
-	m.eng.cancel()
-	m.eng = nil
-	now := m.now()
-	desc := ""
-	var ee *EngineError
-	if errors.As(err, &ee) {
-		desc = ee.Description
-	}
-	m.closeErr = err
-	m.cl.EngineClose(now, reason, desc)
-	m.applyLocked()
-	m.closeErr = nil
-	if fn := m.h.close; fn != nil {
-		details := closeDetails(err)
-		m.enqueue(func() { fn(reason, details) })
-	}
-	if m.closed || !m.anyActiveLocked() {
-		return
-	}
-	if at, ok := m.rec.Closed(now, reason); ok {
-		m.scheduleLocked(at)
-	} else {
-		m.giveUpLocked(&ClientConnectError{Message: reason, Description: desc, Err: err})
-	}
-}
-
-// giveUpLocked leaves the namespaces still waiting for a connection: their
-// Connect calls return err.
-func (m *Manager) giveUpLocked(err error) {
-	now := m.now()
-	for name, s := range m.sockets {
-		if m.cl.Active(name) && !m.cl.Connected(name) {
-			m.cl.Disconnect(now, name)
-			m.applyLocked()
-			s.wakeLocked(err)
-		}
-	}
-	m.idleLocked()
-}
-
-func (m *Manager) scheduleLocked(at int64) {
-	d := time.Duration(at-m.now()) * time.Millisecond
-	m.recTimer.Reset(max(d, 0))
-}
-
-// reconnect runs when the reconnection timer fires.
-func (m *Manager) reconnect() {
+func (m *Manager) onTimer() {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed || m.eng != nil {
-		return
-	}
-	now := m.now()
-	at, ok := m.rec.NextDeadline()
-	if !ok {
-		return
-	}
-	attempt, due := m.rec.Due(now)
-	if !due {
-		m.scheduleLocked(at)
-		return
-	}
-	if !m.anyActiveLocked() {
-		m.rec.Stop()
-		return
-	}
-	m.attempt = attempt
-	if fn := m.h.reconnectAttempt; fn != nil {
-		m.enqueue(func() { fn(attempt) })
-	}
-	m.openLocked()
-}
-
-func (m *Manager) anyActiveLocked() bool {
-	for name := range m.sockets {
-		if m.cl.Active(name) {
-			return true
-		}
-	}
-	return false
-}
-
-// ensureOpenLocked starts a session when an active namespace needs one.
-func (m *Manager) ensureOpenLocked() {
-	if m.eng == nil && !m.rec.Scheduled() && m.anyActiveLocked() {
-		m.openLocked()
-	}
-}
-
-// idleLocked stops everything once no namespace is active.
-func (m *Manager) idleLocked() {
-	if m.anyActiveLocked() && !m.closed {
-		return
-	}
-	m.rec.Stop()
-	m.recTimer.Stop()
-	if me := m.eng; me != nil {
-		m.eng = nil
-		me.cancel()
-		_ = me.ec.Close()
-		if me.opened {
-			m.cl.EngineClose(m.now(), eio.ReasonForcedClose, "")
-			m.applyLocked()
-		}
-	}
-}
-
-// armAcksLocked sets the ack timer for the sio client's next deadline.
-func (m *Manager) armAcksLocked() {
-	at, ok := m.cl.NextDeadline()
-	if !ok || (m.ackAt != 0 && m.ackAt <= at) {
-		return
-	}
-	m.ackAt = at
-	m.ackTimer.Reset(max(time.Duration(at-m.now())*time.Millisecond, 0))
-}
-
-// onAckTimer fails the acks whose time is up.
-func (m *Manager) onAckTimer() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.ackAt = 0
 	if m.closed {
+		m.mu.Unlock()
 		return
 	}
-	m.cl.Tick(m.now())
-	m.applyLocked()
-	m.armAcksLocked()
+	m.armed = 0
+	m.core.Tick(m.now())
+	fl := m.applyLocked()
+	m.mu.Unlock()
+	fl.flush()
+}
+
+// quietLocked reports whether nothing goes on: no session, no
+// reconnection or ack timer, no connection in flight.
+func (m *Manager) quietLocked() bool {
+	_, pending := m.core.NextDeadline()
+	return !m.opened && !m.opening && !pending && m.io.idle()
+}
+
+// The connections' reports (clientSink), under m.mu.
+
+func (m *Manager) ioResponse(conn uint64, status int, contentType string, body []byte) clientFlush {
+	m.core.Response(m.now(), m.handle, uint32(conn), status, contentType, body)
+	return m.applyLocked()
+}
+
+func (m *Manager) ioFailed(conn uint64, msg string, err error) clientFlush {
+	m.cause = err
+	m.core.Failed(m.now(), m.handle, uint32(conn), msg)
+	fl := m.applyLocked()
+	m.cause = nil
+	return fl
+}
+
+func (m *Manager) ioWSOpened(conn uint64) clientFlush {
+	m.core.WSOpened(m.now(), m.handle, uint32(conn))
+	return m.applyLocked()
+}
+
+func (m *Manager) ioWSMessage(conn uint64, binary bool, data []byte) clientFlush {
+	m.core.WSMessage(m.now(), m.handle, uint32(conn), binary, data)
+	return m.applyLocked()
+}
+
+func (m *Manager) ioWSClosed(conn uint64, code int) clientFlush {
+	m.core.WSClosed(m.now(), m.handle, uint32(conn), code)
+	return m.applyLocked()
+}
+
+// ioThrottle holds a reader (a WebSocket's, or the next poll) while
+// clientQueueHigh handlers wait, until they are down to clientQueueLow,
+// so a server cannot make the client buffer without bound.
+func (m *Manager) ioThrottle() {
+	m.qmu.Lock()
+	for len(m.queue) >= clientQueueHigh && !m.qStop {
+		m.qcond.Wait()
+	}
+	m.qmu.Unlock()
 }

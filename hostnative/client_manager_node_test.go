@@ -150,7 +150,7 @@ func TestManagerNodeServerDisconnect(t *testing.T) {
 	require.Eventually(t, func() bool {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		return m.eng == nil
+		return !m.opened && !m.opening
 	}, mtWait, 10*time.Millisecond, "the session closes with its last namespace")
 	time.Sleep(100 * time.Millisecond) // ten reconnection delays
 	assert.Zero(t, attempts.Load())

@@ -34,6 +34,7 @@ func mtServer(t testing.TB, setup func(io *Server)) (*Server, *httptest.Server) 
 
 func mtManager(t *testing.T, url string, opts ManagerOptions) *Manager {
 	t.Helper()
+	opts.Core = testClientCore(opts.Core)
 	m, err := NewManager(url, opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = m.Close() })
@@ -161,7 +162,7 @@ func TestManagerEmitWithAckContext(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	m.mu.Lock()
 	assert.Empty(t, m.acks)
-	assert.Equal(t, 0, m.cl.PendingAcks("/"))
+	assert.Empty(t, m.acks, "no ack of \"/\" awaited")
 	m.mu.Unlock()
 }
 
@@ -213,7 +214,7 @@ func TestManagerConnectRefused(t *testing.T) {
 	require.Eventually(t, func() bool {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		return m.eng == nil && !m.rec.Scheduled()
+		return m.quietLocked()
 	}, mtWait, 10*time.Millisecond)
 }
 
@@ -256,7 +257,7 @@ func TestManagerConnectUnreachable(t *testing.T) {
 		require.Eventually(t, func() bool {
 			m.mu.Lock()
 			defer m.mu.Unlock()
-			return m.eng == nil && !m.rec.Scheduled()
+			return m.quietLocked()
 		}, mtWait, 10*time.Millisecond)
 	})
 	t.Run("context", func(t *testing.T) {
@@ -272,7 +273,7 @@ func TestManagerConnectUnreachable(t *testing.T) {
 		require.Eventually(t, func() bool {
 			m.mu.Lock()
 			defer m.mu.Unlock()
-			return m.eng == nil && !m.rec.Scheduled()
+			return m.quietLocked()
 		}, mtWait, 10*time.Millisecond)
 	})
 }
@@ -298,7 +299,7 @@ func TestManagerServerDisconnect(t *testing.T) {
 	default:
 	}
 	m.mu.Lock()
-	assert.Nil(t, m.eng)
+	assert.False(t, m.opened || m.opening)
 	m.mu.Unlock()
 }
 
@@ -414,6 +415,7 @@ func TestManagerNoGoroutineLeak(t *testing.T) {
 	t.Cleanup(srv.Close)
 	session := func(opts ManagerOptions, during func(m *Manager, s *ClientSocket)) {
 		opts.ReconnectionDelay, opts.ReconnectionDelayMax = 10*time.Millisecond, 20*time.Millisecond
+		opts.Core = testClientCore(nil)
 		m, err := NewManager(srv.URL, opts)
 		require.NoError(t, err)
 		s := m.Socket("/")
@@ -462,11 +464,11 @@ func TestManagerNoGoroutineLeak(t *testing.T) {
 	}
 	_ = first
 	// Failed connects: refused by reconnection being off, and by a context.
-	m, err := NewManager(srv.URL+"/x", ManagerOptions{Path: "/nowhere", NoReconnection: true})
+	m, err := NewManager(srv.URL+"/x", ManagerOptions{Path: "/nowhere", NoReconnection: true, Core: testClientCore(nil)})
 	require.NoError(t, err)
 	require.Error(t, m.Socket("/").Connect(mtCtx(t)))
 	require.NoError(t, m.Close())
-	m, err = NewManager(srv.URL, ManagerOptions{Path: "/nowhere", ReconnectionDelay: 10 * time.Millisecond})
+	m, err = NewManager(srv.URL, ManagerOptions{Path: "/nowhere", ReconnectionDelay: 10 * time.Millisecond, Core: testClientCore(nil)})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	require.Error(t, m.Socket("/").Connect(ctx))

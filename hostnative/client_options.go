@@ -83,6 +83,11 @@ type ManagerOptions struct {
 	// Logger receives recovered handler panics and protocol errors.
 	// Default slog.Default().
 	Logger *slog.Logger
+	// Core makes the client core that runs the protocol (Engine.IO
+	// sessions, namespaces, acks, reconnection) behind the Manager's API
+	// and transports. Default nil: the native core, in this process;
+	// hostwasm's Module.NewClientCore runs it in WebAssembly instead.
+	Core ClientCoreFactory
 }
 
 // AuthFunc computes a namespace's CONNECT payload when it is sent, as

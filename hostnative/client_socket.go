@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/siohost/siohost/core/abi"
+	"github.com/siohost/siohost/core/eio"
 	"github.com/siohost/siohost/core/sio"
 )
 
@@ -20,7 +22,9 @@ type ClientSocket struct {
 	connected      bool
 	recovered      bool
 	auth           authSource
-	authFresh      bool // Connect resolved the auth for the coming CONNECT
+	authFresh      bool   // Connect resolved the auth for the coming CONNECT
+	freshAuth      []byte // that auth
+	active         bool   // joined (Connect called, not left nor refused)
 	waiters        []chan error
 	handlers       map[string]func(*ClientEvent)
 	anyHandlers    []func(*ClientEvent)
@@ -169,15 +173,25 @@ func (s *ClientSocket) Connect(ctx context.Context) error {
 		return ErrManagerClosed
 	}
 	s.waiters = append(s.waiters, ch)
-	if err := m.cl.Connect(m.now(), s.nsp, auth, nil); err != nil {
+	flags := uint8(0)
+	if src.fn != nil {
+		flags = abi.ConnectAuthHost
+	}
+	if m.core.Connect(m.now(), m.handle, s.nsp, auth, flags) == abi.EmitRefused {
+		err := m.refusedAfterLocked()
 		s.waiters = s.waiters[:len(s.waiters)-1]
+		fl := m.pend
+		m.pend = clientFlush{}
 		m.mu.Unlock()
+		fl.flush()
 		return err
 	}
-	s.authFresh = src.fn != nil
-	m.applyLocked()
-	m.ensureOpenLocked()
+	s.active = true
+	m.opening = m.opening || !m.opened
+	s.authFresh, s.freshAuth = src.fn != nil, auth
+	fl := m.applyLocked()
 	m.mu.Unlock()
+	fl.flush()
 	select {
 	case err = <-ch:
 	case <-ctx.Done():
@@ -195,22 +209,24 @@ func (s *ClientSocket) Connect(ctx context.Context) error {
 	}
 	if s.connected {
 		err = nil
+		fl = clientFlush{}
 	} else {
 		if ctx.Err() != nil {
 			switch {
 			case m.lastFailure != nil:
 				lastErr = m.lastFailure
-			case m.eng != nil && !m.eng.opened:
+			case m.opening:
 				lastErr = &ClientConnectError{Message: "timeout", Description: "the server has not completed the Engine.IO handshake", Err: ctx.Err()}
-			case m.eng != nil:
+			case m.opened:
 				lastErr = &ClientConnectError{Message: "timeout", Description: "the server has not answered the namespace's CONNECT", Err: ctx.Err()}
 			}
 		}
-		m.cl.Disconnect(m.now(), s.nsp)
-		m.applyLocked()
-		m.idleLocked()
+		s.active = false
+		m.core.Disconnect(m.now(), m.handle, s.nsp)
+		fl = m.applyLocked()
 	}
 	m.mu.Unlock()
+	fl.flush()
 	if lastErr != nil {
 		err = errors.Join(err, lastErr)
 	}
@@ -232,21 +248,26 @@ func (s *ClientSocket) wakeLocked(err error) {
 func (s *ClientSocket) Disconnect() {
 	m := s.m
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.cl.Disconnect(m.now(), s.nsp)
-	m.applyLocked()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	s.active = false
+	m.core.Disconnect(m.now(), m.handle, s.nsp)
+	fl := m.applyLocked()
 	s.wakeLocked(&ClientConnectError{Message: sio.ReasonIOClientDisconnect})
-	m.idleLocked()
+	m.mu.Unlock()
+	fl.flush()
 }
 
 // deliverLocked hands an event to the socket's handlers.
-func (s *ClientSocket) deliverLocked(e *sio.ClientEffect) {
-	fn := s.handlers[e.Name]
+func (s *ClientSocket) deliverLocked(e *eio.Effect) {
+	fn := s.handlers[e.Text]
 	if fn == nil && len(s.anyHandlers) == 0 {
 		return
 	}
 	anys := s.anyHandlers
-	ev := newClientEvent(s, e.Name, append([]byte(nil), e.Data...), cloneAttachments(e.Attachments), e.ID)
+	ev := newClientEvent(s, e.Text, append([]byte(nil), e.Data...), cloneAttachments(e.Attachments), e.ID)
 	s.m.enqueue(func() {
 		for _, a := range anys {
 			a(ev)

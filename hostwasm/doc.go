@@ -13,6 +13,10 @@
 //
 // Module.NewCore returns an instance as a core/abi.Backend, which is what
 // hostnative drives: hostnative.EngineOptions{Core: m.NewCore} serves
-// Engine.IO and Socket.IO with every shard's core in WebAssembly. Open
-// compiles a module from a file or, with Build, from source.
+// Engine.IO and Socket.IO with every shard's core in WebAssembly. Likewise
+// Module.NewClientCore returns an instance's Socket.IO client core (the
+// client_process export) as a core/abi.ClientBackend:
+// hostnative.ManagerOptions{Core: m.NewClientCore} runs a Manager's
+// protocol in WebAssembly. Open compiles a module from a file or, with
+// Build, from source.
 package hostwasm

@@ -146,10 +146,13 @@ const (
 	fnNextDeadline
 	fnLastError
 	fnABIVersion
+	fnClientProcess
+	fnClientABIVersion
 )
 
 var exportNames = [...]string{"input_ptr", "input_cap", "input_reserve", "output_ptr", "output_cap",
-	"configure", "process", "tick", "next_deadline", "last_error", "abi_version"}
+	"configure", "process", "tick", "next_deadline", "last_error", "abi_version",
+	"client_process", "client_abi_version"}
 
 // ErrVersion reports a module built for another ABI version.
 var ErrVersion = errors.New("hostwasm: the module speaks another ABI version")
@@ -157,6 +160,20 @@ var ErrVersion = errors.New("hostwasm: the module speaks another ABI version")
 // NewInstance instantiates the module (running _initialize) and
 // configures its core.
 func (m *Module) NewInstance(ctx context.Context, cfg abi.Config) (*Instance, error) {
+	in, err := m.instantiate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Configure(cfg); err != nil {
+		in.mod.Close(ctx)
+		return nil, err
+	}
+	return in, nil
+}
+
+// instantiate runs a new guest, its version checked and its arenas known,
+// with no core configured.
+func (m *Module) instantiate(ctx context.Context) (*Instance, error) {
 	stderr := m.opts.Stderr
 	if stderr == nil {
 		stderr = io.Discard
@@ -185,10 +202,6 @@ func (m *Module) NewInstance(ctx context.Context, cfg abi.Config) (*Instance, er
 		return nil, fmt.Errorf("%w: %d, not %d", ErrVersion, int32(v), abi.Version)
 	}
 	if err := in.refreshArenas(); err != nil {
-		return nil, err
-	}
-	if err := in.Configure(cfg); err != nil {
-		mod.Close(ctx)
 		return nil, err
 	}
 	return in, nil
@@ -341,29 +354,39 @@ func (i *Instance) runBatch(now int64, batch *abi.Encoder) error {
 }
 
 func (i *Instance) readOutput(n int32) error {
-	if n < 0 {
-		return i.status(n)
-	}
-	if uint32(n) > i.outCap {
-		// The output arena grew, and so moved.
-		p, err := i.call0(fnOutputPtr)
-		if err != nil {
-			return i.trap(err)
-		}
-		c, err := i.call0(fnOutputCap)
-		if err != nil {
-			return i.trap(err)
-		}
-		i.outPtr, i.outCap = uint32(p), uint32(c)
-	}
-	b, ok := i.mem.Read(i.outPtr, uint32(n))
-	if !ok {
-		return i.trap(errors.New("output arena out of bounds"))
+	b, err := i.outputBytes(n)
+	if err != nil {
+		return err
 	}
 	if err := i.out.Decode(b); err != nil {
 		return i.trap(fmt.Errorf("decoding the output: %w", err))
 	}
 	return nil
+}
+
+// outputBytes returns the n bytes of output a call wrote (an alias of the
+// guest's memory), or the error its negative status means.
+func (i *Instance) outputBytes(n int32) ([]byte, error) {
+	if n < 0 {
+		return nil, i.status(n)
+	}
+	if uint32(n) > i.outCap {
+		// The output arena grew, and so moved.
+		p, err := i.call0(fnOutputPtr)
+		if err != nil {
+			return nil, i.trap(err)
+		}
+		c, err := i.call0(fnOutputCap)
+		if err != nil {
+			return nil, i.trap(err)
+		}
+		i.outPtr, i.outCap = uint32(p), uint32(c)
+	}
+	b, ok := i.mem.Read(i.outPtr, uint32(n))
+	if !ok {
+		return nil, i.trap(errors.New("output arena out of bounds"))
+	}
+	return b, nil
 }
 
 // one runs the single record in the encoder and returns its result and

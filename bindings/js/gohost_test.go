@@ -254,7 +254,7 @@ func TestGoHost(t *testing.T) {
 	}()
 	h.do(func(e *abi.ClientEncoder) { e.Create(abi.ClientOptions{Delay: 100, DelayMax: 200}) })
 	c = uint32(h.out.Results[0].Value)
-	h.do(func(e *abi.ClientEncoder) { e.Connect(c, "/", []byte(`{"token":"t"}`)) })
+	h.do(func(e *abi.ClientEncoder) { e.Connect(c, "/", []byte(`{"token":"t"}`), 0) })
 	require.Equal(t, "polling", h.next(abi.CEffEngineOpen).Text)
 	require.NotEmpty(t, h.next(abi.CEffConnected).Text)
 	require.Equal(t, "websocket", h.next(abi.CEffUpgrade).Text)
@@ -280,7 +280,7 @@ func TestGoHost(t *testing.T) {
 
 	h.do(func(e *abi.ClientEncoder) { e.Emit(c, "/", "kick", nil, nil, 0, 0) })
 	require.Equal(t, "io server disconnect", h.next(abi.CEffDisconnect).Text)
-	h.do(func(e *abi.ClientEncoder) { e.Connect(c, "/", nil) })
+	h.do(func(e *abi.ClientEncoder) { e.Connect(c, "/", nil, 0) })
 	h.next(abi.CEffConnected)
 	h.next(abi.CEffUpgrade)
 

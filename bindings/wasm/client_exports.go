@@ -28,6 +28,9 @@ func clientProcess(now float64, n int32) (status int32) {
 	if clients == nil {
 		clients = abi.NewClientCore(systemRandom)
 	}
+	if fault != nil {
+		fault(input, n)
+	}
 	out, err := clients.Process(output, t, input, int(n))
 	output = out
 	if err != nil {

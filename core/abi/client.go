@@ -17,6 +17,15 @@ type ClientCore struct {
 	random  func([]byte)
 	ins     ClientInputs
 	out     []byte
+
+	// Direct calls (ClientBackend) collect effects instead of encoding
+	// them; their byte fields are copied to slab, as what they alias
+	// (the eio.Client's scratch space) may change within one call.
+	encode bool
+	effs   []eio.Effect
+	slab   []byte
+	heads  [][]byte
+	taken  bool // Effects returned effs: the next call starts afresh
 }
 
 // NewClientCore returns an empty ClientCore. random fills a buffer with
@@ -33,7 +42,8 @@ func (cc *ClientCore) Process(out []byte, now int64, in []byte, n int) ([]byte, 
 	if err := cc.ins.Decode(in, n); err != nil {
 		return out, err
 	}
-	cc.out = out
+	cc.out, cc.encode = out, true
+	defer func() { cc.encode = false }()
 	for i := range cc.ins.List {
 		v := cc.run(now, &cc.ins.List[i])
 		cc.out = appendControl(cc.out, KindResult, 0, v)
@@ -59,18 +69,23 @@ func (cc *ClientCore) NextDeadline() (int64, bool) {
 func (cc *ClientCore) Len() int { return len(cc.clients) }
 
 func (cc *ClientCore) run(now int64, in *ClientInput) int64 {
-	if in.Kind == CInCreate {
-		cc.next++
-		for cc.next == 0 || cc.clients[cc.next] != nil {
-			cc.next++
-		}
-		cc.clients[cc.next] = newClientConn(cc, cc.next, in.Options)
-		return int64(cc.next)
-	}
-	if in.Kind == CInTick {
-		for _, c := range cc.clients {
-			c.tick(now)
-		}
+	switch in.Kind {
+	case CInCreate:
+		return int64(cc.create(in.Options))
+	case CInTick:
+		cc.tick(now)
+		return 0
+	case CInConnect:
+		return cc.connect(now, in.Client, string(in.Nsp), in.Data, in.Flags)
+	case CInDisconnect:
+		cc.disconnect(now, in.Client, string(in.Nsp))
+		return 0
+	case CInEmit:
+		return cc.emit(now, in.Client, string(in.Nsp), string(in.Text), in.Data, in.Attachments, in.Flags, in.Num)
+	case CInAck:
+		return cc.ack(now, in.Client, string(in.Nsp), in.Num, in.Data, in.Attachments)
+	case CInCancelAck:
+		cc.cancelAck(now, in.Client, string(in.Nsp), in.Num)
 		return 0
 	}
 	c := cc.clients[in.Client]
@@ -82,14 +97,11 @@ func (cc *ClientCore) run(now int64, in *ClientInput) int64 {
 	case CInDestroy:
 		c.destroy()
 		delete(cc.clients, in.Client)
+		return 0
 	case CInResponse:
-		if e, conn := c.route(in.Conn); e != nil {
-			e.Response(now, conn, int(in.Num), string(in.Text), in.Data)
-		}
+		c.response(in.Conn, int(in.Num), string(in.Text), in.Data)
 	case CInFailed:
-		if e, conn := c.route(in.Conn); e != nil {
-			e.ConnFailed(now, conn, string(in.Text))
-		}
+		c.failed(in.Conn, string(in.Text))
 	case CInWSOpened:
 		if e, conn := c.route(in.Conn); e != nil {
 			e.WSOpened(now, conn)
@@ -102,23 +114,101 @@ func (cc *ClientCore) run(now int64, in *ClientInput) int64 {
 		if e, conn := c.route(in.Conn); e != nil {
 			e.ConnClosed(now, conn, int(in.Num))
 		}
-	case CInConnect:
-		return c.connect(string(in.Nsp), in.Data)
-	case CInDisconnect:
-		c.sio.Disconnect(now, string(in.Nsp))
-		c.applySio()
-		c.idle()
-	case CInEmit:
-		return c.emitCmd(in)
-	case CInAck:
-		if err := c.sio.Ack(now, string(in.Nsp), int64(in.Num), in.Data, in.Attachments); err != nil {
-			c.errorEffect(string(in.Nsp), err.Error())
-			return EmitRefused
-		}
-		c.applySio()
 	}
 	c.pump()
 	return 0
+}
+
+func (c *clientConn) response(hostConn uint32, status int, contentType string, body []byte) {
+	if e, conn := c.route(hostConn); e != nil {
+		e.Response(c.now, conn, status, contentType, body)
+	}
+}
+
+func (c *clientConn) failed(hostConn uint32, message string) {
+	if e, conn := c.route(hostConn); e != nil {
+		e.ConnFailed(c.now, conn, message)
+	}
+}
+
+func (cc *ClientCore) create(o ClientOptions) uint32 {
+	cc.next++
+	for cc.next == 0 || cc.clients[cc.next] != nil {
+		cc.next++
+	}
+	cc.clients[cc.next] = newClientConn(cc, cc.next, o)
+	return cc.next
+}
+
+func (cc *ClientCore) tick(now int64) {
+	for _, c := range cc.clients {
+		c.tick(now)
+	}
+}
+
+// client returns client h with its clock set, or nil.
+func (cc *ClientCore) client(now int64, h uint32) *clientConn {
+	c := cc.clients[h]
+	if c != nil {
+		c.now = now
+	}
+	return c
+}
+
+func (cc *ClientCore) connect(now int64, h uint32, nsp string, auth []byte, flags uint8) int64 {
+	c := cc.client(now, h)
+	if c == nil {
+		return 0
+	}
+	return c.connect(nsp, auth, flags)
+}
+
+func (cc *ClientCore) disconnect(now int64, h uint32, nsp string) {
+	c := cc.client(now, h)
+	if c == nil {
+		return
+	}
+	c.sio.Disconnect(now, nsp)
+	c.applySio()
+	c.answered(nsp)
+	c.idle()
+	c.pump()
+}
+
+func (cc *ClientCore) emit(now int64, h uint32, nsp, event string, args []byte, atts [][]byte, flags uint8, timeout uint32) int64 {
+	c := cc.client(now, h)
+	if c == nil {
+		return 0
+	}
+	return c.emitCmd(nsp, event, args, atts, flags, timeout)
+}
+
+func (cc *ClientCore) ack(now int64, h uint32, nsp string, id uint32, args []byte, atts [][]byte) int64 {
+	c := cc.client(now, h)
+	if c == nil {
+		return 0
+	}
+	if err := c.sio.Ack(now, nsp, int64(id), args, atts); err != nil {
+		c.errorEffect(nsp, err.Error())
+		return EmitRefused
+	}
+	c.applySio()
+	c.pump()
+	return 0
+}
+
+// cancelAck fails the wait for ack id at once; its ackFailed effect (a
+// timeout) tells the host nothing it does not know.
+func (cc *ClientCore) cancelAck(now int64, h uint32, nsp string, id uint32) {
+	c := cc.client(now, h)
+	if c == nil {
+		return
+	}
+	if c.sio.AckTimeout(nsp, int64(id), now) {
+		c.sio.Tick(now)
+		c.applySio()
+		c.pump()
+	}
 }
 
 // engine is one Engine.IO session of a client. Its connections are
@@ -145,6 +235,11 @@ type clientConn struct {
 	old      *engine  // a session closing gracefully after the last namespace left
 	nextBase uint32
 	lastErr  *eio.ClientError // the failure being reported as connect errors
+	priorWS  bool             // the last session worked over WebSocket
+
+	hostAuth []string // the namespaces whose auth the host computes
+	awaiting []string // auth effects not answered yet: events wait meanwhile
+	held     bool     // awaiting answers before the CONNECTs of a new session
 
 	events []eio.ClientEffect // session events of the engine, waiting to be handled
 	evEng  []*engine
@@ -155,7 +250,7 @@ func newClientConn(cc *ClientCore, h uint32, o ClientOptions) *clientConn {
 	if o.JitterGiven {
 		jitter = float64(o.JitterMillionths) / 1e6
 	}
-	c := &clientConn{cc: cc, handle: h, opts: o, sio: sio.NewClient()}
+	c := &clientConn{cc: cc, handle: h, opts: o, sio: sio.NewClient(), priorWS: o.PriorWebSocket}
 	c.rec = &sio.Reconnection{
 		Backoff: sio.Backoff{
 			Min: int64(o.Delay), Max: int64(o.DelayMax), Jitter: jitter,
@@ -205,7 +300,11 @@ func (c *clientConn) route(conn uint32) (*eio.Client, uint64) {
 
 func (c *clientConn) effect(e eio.Effect) {
 	e.Session = eio.Handle(c.handle)
-	c.cc.out = AppendEffect(c.cc.out, &e)
+	if c.cc.encode {
+		c.cc.out = AppendEffect(c.cc.out, &e)
+		return
+	}
+	c.cc.keep(&e)
 }
 
 func (c *clientConn) errorEffect(nsp, msg string) {
@@ -221,7 +320,7 @@ func (c *clientConn) anyActive() bool {
 	return false
 }
 
-func (c *clientConn) connect(nsp string, auth []byte) int64 {
+func (c *clientConn) connect(nsp string, auth []byte, flags uint8) int64 {
 	if err := c.sio.Connect(c.now, nsp, auth, nil); err != nil {
 		c.errorEffect(nsp, err.Error())
 		return EmitRefused
@@ -229,6 +328,7 @@ func (c *clientConn) connect(nsp string, auth []byte) int64 {
 	if nsp == "" {
 		nsp = "/"
 	}
+	c.hostAuth = setMember(c.hostAuth, nsp, flags&ConnectAuthHost != 0)
 	known := false
 	for _, n := range c.nsps {
 		known = known || n == nsp
@@ -237,6 +337,7 @@ func (c *clientConn) connect(nsp string, auth []byte) int64 {
 		c.nsps = append(c.nsps, nsp)
 	}
 	c.applySio()
+	c.answered(nsp)
 	if c.eng == nil && !c.rec.Scheduled() && c.anyActive() {
 		c.open()
 	}
@@ -244,18 +345,81 @@ func (c *clientConn) connect(nsp string, auth []byte) int64 {
 	return 0
 }
 
-func (c *clientConn) emitCmd(in *ClientInput) int64 {
-	nsp := string(in.Nsp)
-	if in.Flags&EmitVolatile != 0 && (c.eng == nil || !c.eng.ec.Writable() || !c.sio.Connected(nsp)) {
+// setMember adds name to list, or removes it.
+func setMember(list []string, name string, in bool) []string {
+	for i, n := range list {
+		if n == name {
+			if !in {
+				return append(list[:i], list[i+1:]...)
+			}
+			return list
+		}
+	}
+	if in {
+		list = append(list, name)
+	}
+	return list
+}
+
+// askAuth asks the host for the auth of the namespaces about to CONNECT
+// whose auth it computes; it reports whether the CONNECTs must wait.
+func (c *clientConn) askAuth() bool {
+	for _, n := range c.hostAuth {
+		if c.sio.Active(n) && !c.sio.Connected(n) {
+			c.awaiting = append(c.awaiting, n)
+			c.effect(eio.Effect{Kind: CEffAuth, Nsp: n})
+		}
+	}
+	if len(c.awaiting) == 0 {
+		return false
+	}
+	c.held = true
+	for i := range c.events {
+		c.events[i].Data = cloneData(c.events[i].Data) // they outlive this call
+	}
+	return true
+}
+
+func cloneData(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)), b...)
+}
+
+// answered takes the host's answer for nsp (a connect or a disconnect);
+// after the last one, the session's CONNECTs go and its events resume.
+func (c *clientConn) answered(nsp string) {
+	if !c.held {
+		return
+	}
+	c.awaiting = setMember(c.awaiting, nsp, false)
+	if len(c.awaiting) > 0 {
+		return
+	}
+	c.held = false
+	if e := c.eng; e != nil && e.opened {
+		c.sio.EngineOpen(c.now, e.ec.Protocol(), e.ec.SID())
+		c.applySio()
+	}
+}
+
+func (c *clientConn) emitCmd(nsp, event string, args []byte, atts [][]byte, flags uint8, timeout uint32) int64 {
+	if flags&EmitVolatile != 0 && (c.eng == nil || !c.eng.ec.Writable() || !c.sio.Connected(nsp)) {
 		return EmitDropped
 	}
-	id, err := c.sio.Emit(c.now, nsp, string(in.Text), in.Data, in.Attachments, in.Flags&EmitAck != 0)
+	id, err := c.sio.Emit(c.now, nsp, event, args, atts, flags&EmitAck != 0)
+	if err == sio.ErrUnknownNamespace && c.sio.Declare(nsp) == nil {
+		// An emit before the namespace's connect waits for it, as
+		// socket.io-client's buffer does.
+		id, err = c.sio.Emit(c.now, nsp, event, args, atts, flags&EmitAck != 0)
+	}
 	if err != nil {
 		c.errorEffect(nsp, err.Error())
 		return EmitRefused
 	}
-	if id >= 0 && in.Num > 0 {
-		c.sio.AckTimeout(nsp, id, c.now+int64(in.Num))
+	if id >= 0 && timeout > 0 {
+		c.sio.AckTimeout(nsp, id, c.now+int64(timeout))
 	}
 	c.applySio()
 	c.pump()
@@ -277,6 +441,15 @@ func (c *clientConn) open() {
 	if c.opts.Timeout != 0 {
 		cfg.ConnectTimeout = int64(c.opts.Timeout)
 	}
+	if c.opts.NoTimeout {
+		cfg.ConnectTimeout = 0
+	}
+	if c.opts.Protocol3 {
+		cfg.Protocol = 3
+	}
+	cfg.B64 = c.opts.Base64
+	cfg.RememberUpgrade = c.opts.RememberUpgrade
+	cfg.PriorWebSocketSuccess = c.priorWS
 	cfg.Upgrade = !c.opts.NoUpgrade
 	c.eng = &engine{ec: eio.NewClient(cfg), base: c.nextBase}
 	c.eng.ec.Open(c.now)
@@ -306,11 +479,18 @@ func (c *clientConn) drain(e *engine) {
 		case eio.CEffCloseConn:
 			out.Kind = CEffConnClose
 		default:
+			if c.held {
+				ef.Data = cloneData(ef.Data) // waits for the host's auth
+			}
 			c.events = append(c.events, ef)
 			c.evEng = append(c.evEng, e)
 			continue
 		}
 		c.effect(out)
+	}
+	if v := e.ec.PriorWebSocketSuccess(); v != c.priorWS && c.opts.RememberUpgrade {
+		c.priorWS = v
+		c.effect(eio.Effect{Kind: CEffPriorWebSocket, Binary: v})
 	}
 }
 
@@ -322,7 +502,7 @@ func (c *clientConn) pump() {
 			c.drain(e)
 		}
 	}
-	for len(c.events) > 0 {
+	for len(c.events) > 0 && !c.held {
 		ef, e := c.events[0], c.evEng[0]
 		c.events, c.evEng = c.events[1:], c.evEng[1:]
 		c.onEngineEvent(e, &ef)
@@ -332,157 +512,8 @@ func (c *clientConn) pump() {
 			}
 		}
 	}
-	c.events, c.evEng = c.events[:0], c.evEng[:0]
-}
-
-func (c *clientConn) onEngineEvent(e *engine, ef *eio.ClientEffect) {
-	if e.retired || e != c.eng {
-		if ef.Kind == eio.CEffClose && c.old == e {
-			c.old = nil
-		}
-		return
-	}
-	switch ef.Kind {
-	case eio.CEffOpen:
-		e.opened = true
-		c.lastErr = nil
-		if n := c.rec.Opened(); n > 0 {
-			c.effect(eio.Effect{Kind: CEffReconnect, Status: n})
-		}
-		c.effect(eio.Effect{Kind: CEffEngineOpen, Text: ef.Text, Desc: e.ec.SID()})
-		c.sio.EngineOpen(c.now, e.ec.Protocol(), e.ec.SID())
-		c.applySio()
-	case eio.CEffMessage:
-		c.sio.Message(c.now, ef.Binary, ef.Data)
-		c.applySio()
-	case eio.CEffUpgrade:
-		c.effect(eio.Effect{Kind: CEffUpgrade, Text: ef.Text})
-	case eio.CEffUpgradeError:
-		c.effect(eio.Effect{Kind: CEffUpgradeError, Text: shortMessage(ef.Err), Desc: ef.Err.Error()})
-	case eio.CEffError:
-		c.lastErr = ef.Err
-	case eio.CEffClose:
-		c.eng = nil
-		if e.opened {
-			c.effect(eio.Effect{Kind: CEffEngineClose, Text: ef.Text, Desc: ef.Desc})
-			c.sio.EngineClose(c.now, ef.Text, ef.Desc)
-			c.applySio()
-			if c.anyActive() {
-				c.rec.Closed(c.now, ef.Text)
-			}
-			c.lastErr = nil
-			return
-		}
-		// The session never opened: every namespace waiting for it hears
-		// why, and the next attempt is scheduled.
-		msg, desc := "", ef.Text
-		if c.lastErr != nil {
-			msg, desc = shortMessage(c.lastErr), c.lastErr.Error()
-		} else {
-			msg = ef.Text
-		}
-		if c.rec.Backoff.Attempts() > 0 {
-			c.effect(eio.Effect{Kind: CEffReconnectError, Text: msg, Desc: desc})
-		}
-		c.sio.EngineError(c.now, msg)
-		c.applySio()
-		c.lastErr = nil
-		if _, ok := c.rec.Failed(c.now); !ok && c.rec.Exhausted() {
-			c.effect(eio.Effect{Kind: CEffReconnectFailed})
-		}
-	}
-}
-
-// shortMessage is the message engine.io-client would give the failure.
-func shortMessage(e *eio.ClientError) string {
-	switch {
-	case e == nil:
-		return "transport error"
-	case e.Kind == eio.ClientErrTimeout:
-		return "timeout"
-	case e.Kind == eio.ClientErrProbe:
-		return "probe error"
-	case e.Transport == "websocket":
-		return "websocket error"
-	case e.Op == "post":
-		return "xhr post error"
-	}
-	return "xhr poll error"
-}
-
-// errorContext is the JSON context of an Engine.IO failure: the fields of
-// its ClientError.
-func errorContext(e *eio.ClientError) []byte {
-	b := []byte(`{"kind":`)
-	b = eio.AppendJSONString(b, e.Kind.String())
-	b = eio.AppendJSONString(append(b, `,"op":`...), e.Op)
-	b = eio.AppendJSONString(append(b, `,"transport":`...), e.Transport)
-	b = appendJSONInt(append(b, `,"status":`...), int64(e.Status))
-	b = appendJSONInt(append(b, `,"code":`...), int64(e.Code))
-	b = eio.AppendJSONString(append(b, `,"message":`...), e.Message)
-	b = eio.AppendJSONString(append(b, `,"contentType":`...), e.ContentType)
-	b = eio.AppendJSONString(append(b, `,"body":`...), e.Body)
-	b = eio.AppendJSONString(append(b, `,"hint":`...), e.Hint)
-	return append(b, '}')
-}
-
-func appendJSONInt(b []byte, v int64) []byte {
-	if v < 0 {
-		b = append(b, '-')
-		v = -v
-	}
-	var d [20]byte
-	i := len(d)
-	for {
-		i--
-		d[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(b, d[i:]...)
-}
-
-// applySio carries out the Socket.IO layer's effects: sends and closes go
-// to the engine, the rest to the host.
-func (c *clientConn) applySio() {
-	for _, e := range c.sio.Effects() {
-		switch e.Kind {
-		case sio.CEffSend:
-			if c.eng != nil {
-				c.eng.ec.Send(c.now, e.Binary, e.Data)
-				c.drain(c.eng)
-			}
-		case sio.CEffCloseEngine:
-			c.retire()
-			if e.Text == eio.ReasonParseError {
-				c.rec.Closed(c.now, e.Text)
-			} else {
-				c.rec.Stop()
-			}
-		case sio.CEffConnected:
-			c.effect(eio.Effect{Kind: CEffConnected, Nsp: e.Nsp, Text: e.Text, Desc: e.PID, Binary: e.Recovered})
-		case sio.CEffConnectError:
-			out := eio.Effect{Kind: CEffConnectError, Nsp: e.Nsp, Text: e.Text, Data: e.Data}
-			switch {
-			case c.lastErr != nil:
-				out.Status, out.Desc, out.Data = ConnectErrTransport, c.lastErr.Error(), errorContext(c.lastErr)
-			case e.Err != nil:
-				out.Status, out.Desc = ConnectErrProtocol, e.Err.Error()
-			}
-			c.effect(out)
-		case sio.CEffEvent:
-			c.effect(eio.Effect{Kind: CEffEvent, Nsp: e.Nsp, Text: e.Name, Data: e.Data, ID: e.ID, Attachments: e.Attachments})
-		case sio.CEffAck:
-			c.effect(eio.Effect{Kind: CEffAck, Nsp: e.Nsp, ID: e.ID, Data: e.Data, Attachments: e.Attachments})
-		case sio.CEffAckFailed:
-			c.effect(eio.Effect{Kind: CEffAckFailed, Nsp: e.Nsp, ID: e.ID, Text: e.Text})
-		case sio.CEffDisconnect:
-			c.effect(eio.Effect{Kind: CEffDisconnect, Nsp: e.Nsp, Text: e.Text, Desc: e.Desc})
-		case sio.CEffError:
-			c.errorEffect(e.Nsp, e.Err.Error())
-		}
+	if !c.held {
+		c.events, c.evEng = c.events[:0], c.evEng[:0]
 	}
 }
 
@@ -495,6 +526,13 @@ func (c *clientConn) retire() {
 		return
 	}
 	c.eng = nil
+	// The host hears that the session is over, though the engine's own
+	// events no longer concern it.
+	if e.opened {
+		c.effect(eio.Effect{Kind: CEffEngineClose, Text: eio.ReasonForcedClose})
+	} else {
+		c.effect(eio.Effect{Kind: CEffEngineDropped})
+	}
 	if c.old != nil {
 		c.old.ec.Close(c.now) // one graceful close at a time is plenty
 		c.drain(c.old)
@@ -508,14 +546,15 @@ func (c *clientConn) retire() {
 	}
 }
 
-// idle stops reconnecting and closes a session still opening once no
-// namespace is active.
+// idle stops reconnecting and closes the session once no namespace is
+// active (as socket.io-client's Manager does when its last socket leaves
+// or is refused).
 func (c *clientConn) idle() {
 	if c.anyActive() {
 		return
 	}
 	c.rec.Stop()
-	if c.eng != nil && !c.eng.opened {
+	if c.eng != nil {
 		c.retire()
 	}
 }

@@ -10,7 +10,7 @@ package abi
 // ClientVersion is the revision of the client section of bindings/ABI.md:
 // the value of the module's client_abi_version export. It changes with any
 // client layout, kind or meaning, independently of Version.
-const ClientVersion = 1
+const ClientVersion = 2
 
 // ClientInputKind is the kind of a client input record.
 type ClientInputKind uint8
@@ -29,6 +29,7 @@ const (
 	CInDisconnect ClientInputKind = 10 // socket.disconnect() of a namespace
 	CInEmit       ClientInputKind = 11 // socket.emit, with or without an ack
 	CInAck        ClientInputKind = 12 // answer an event the server sent with an ack id
+	CInCancelAck  ClientInputKind = 13 // stop waiting for an ack (and drop its packet if not sent yet)
 	numClientKinds
 )
 
@@ -40,7 +41,25 @@ const (
 	CreateNoUpgrade = 1 << 1
 	// CreateJitter: the jitter field is meant (else 0.5).
 	CreateJitter = 1 << 2
-	createAll    = CreateNoReconnection | CreateNoUpgrade | CreateJitter
+	// CreateProtocol3: speak Engine.IO 3 (socket.io 2.x servers).
+	CreateProtocol3 = 1 << 3
+	// CreateBase64: binary as base64 text (forceBase64).
+	CreateBase64 = 1 << 4
+	// CreateRememberUpgrade: rememberUpgrade; the core reports changes of
+	// its prior-WebSocket-success flag with priorWebSocket effects.
+	CreateRememberUpgrade = 1 << 5
+	// CreatePriorWebSocket: an earlier session worked over WebSocket (with
+	// CreateRememberUpgrade: start there).
+	CreatePriorWebSocket = 1 << 6
+	// CreateNoTimeout: no handshake bound (the timeout field is ignored).
+	CreateNoTimeout = 1 << 7
+	createAll       = CreateNoReconnection | CreateNoUpgrade | CreateJitter | CreateProtocol3 |
+		CreateBase64 | CreateRememberUpgrade | CreatePriorWebSocket | CreateNoTimeout
+
+	// ConnectAuthHost: the host computes the namespace's auth before
+	// each CONNECT of a later session: the core asks with an auth effect
+	// and waits for the answer (a connect record, or a disconnect one).
+	ConnectAuthHost = 1 << 0
 
 	// EmitAck: the emit waits for an ack (its id is the result).
 	EmitAck = 1 << 0
@@ -65,6 +84,11 @@ type ClientOptions struct {
 	NoReconnection   bool
 	NoUpgrade        bool
 	JitterGiven      bool
+	Protocol3        bool
+	Base64           bool
+	RememberUpgrade  bool
+	PriorWebSocket   bool
+	NoTimeout        bool
 }
 
 // ClientInput is one decoded client input record; byte fields alias the
@@ -138,6 +162,11 @@ func (ins *ClientInputs) decodeOne(b []byte, in *ClientInput) ([]byte, error) {
 		o.NoReconnection = in.Flags&CreateNoReconnection != 0
 		o.NoUpgrade = in.Flags&CreateNoUpgrade != 0
 		o.JitterGiven = in.Flags&CreateJitter != 0
+		o.Protocol3 = in.Flags&CreateProtocol3 != 0
+		o.Base64 = in.Flags&CreateBase64 != 0
+		o.RememberUpgrade = in.Flags&CreateRememberUpgrade != 0
+		o.PriorWebSocket = in.Flags&CreatePriorWebSocket != 0
+		o.NoTimeout = in.Flags&CreateNoTimeout != 0
 		if o.Transports > ClientPolling|ClientWebSocket || o.JitterMillionths > 1e6 {
 			r.fail(ErrBadInput)
 		}
@@ -159,6 +188,7 @@ func (ins *ClientInputs) decodeOne(b []byte, in *ClientInput) ([]byte, error) {
 		in.Client, in.Conn, in.Num = r.u32(), r.u32(), r.u32()
 	case CInTick:
 	case CInConnect:
+		allowed = ConnectAuthHost
 		in.Client = r.u32()
 		in.Nsp, in.Data = r.str(), r.bytes()
 	case CInDisconnect:
@@ -173,6 +203,9 @@ func (ins *ClientInputs) decodeOne(b []byte, in *ClientInput) ([]byte, error) {
 		in.Client, in.Num = r.u32(), r.u32()
 		in.Nsp, in.Data = r.str(), r.bytes()
 		ins.slab, in.Attachments = r.list(ins.slab)
+	case CInCancelAck:
+		in.Client, in.Num = r.u32(), r.u32()
+		in.Nsp = r.str()
 	default:
 		return nil, ErrUnknownInput
 	}
@@ -195,7 +228,9 @@ func (e *ClientEncoder) begin(k ClientInputKind, flags uint8) int {
 
 // Create adds the creation of a client.
 func (e *ClientEncoder) Create(o ClientOptions) {
-	flags := b2u(o.NoReconnection)*CreateNoReconnection | b2u(o.NoUpgrade)*CreateNoUpgrade | b2u(o.JitterGiven)*CreateJitter
+	flags := b2u(o.NoReconnection)*CreateNoReconnection | b2u(o.NoUpgrade)*CreateNoUpgrade | b2u(o.JitterGiven)*CreateJitter |
+		b2u(o.Protocol3)*CreateProtocol3 | b2u(o.Base64)*CreateBase64 | b2u(o.RememberUpgrade)*CreateRememberUpgrade |
+		b2u(o.PriorWebSocket)*CreatePriorWebSocket | b2u(o.NoTimeout)*CreateNoTimeout
 	off := e.begin(CInCreate, flags)
 	for _, v := range [...]uint32{o.Transports, o.Timeout, o.Attempts, o.Delay, o.DelayMax, o.JitterMillionths} {
 		e.buf = appendU32(e.buf, v)
@@ -248,9 +283,9 @@ func (e *ClientEncoder) WSClosed(c, conn uint32, code int) {
 func (e *ClientEncoder) Tick() { e.end(e.begin(CInTick, 0)) }
 
 // Connect adds socket.connect() of namespace nsp with auth (a JSON object,
-// nil for none).
-func (e *ClientEncoder) Connect(c uint32, nsp string, auth []byte) {
-	off := e.u32s(CInConnect, 0, c)
+// nil for none); flags may hold ConnectAuthHost.
+func (e *ClientEncoder) Connect(c uint32, nsp string, auth []byte, flags uint8) {
+	off := e.u32s(CInConnect, flags, c)
 	e.buf = appendString(e.buf, nsp)
 	e.buf = appendBytes(e.buf, auth)
 	e.end(off)
@@ -284,6 +319,13 @@ func (e *ClientEncoder) Ack(c uint32, nsp string, id uint32, args []byte, attach
 	e.end(off)
 }
 
+// CancelAck adds the end of the wait for ack id of namespace nsp.
+func (e *ClientEncoder) CancelAck(c uint32, nsp string, id uint32) {
+	off := e.u32s(CInCancelAck, 0, c, id)
+	e.buf = appendString(e.buf, nsp)
+	e.end(off)
+}
+
 // Client effect kinds: the kind byte of the output records of
 // client_process. The Session field of a record is the client's handle.
 const (
@@ -294,7 +336,11 @@ const (
 	CEffEngineOpen       = 5  // text transport; desc Engine.IO session id
 	CEffUpgrade          = 6  // text transport ("websocket")
 	CEffUpgradeError     = 7  // text message; desc description
-	CEffEngineClose      = 8  // text reason; desc description
+	CEffEngineClose      = 8  // text reason; desc description; data JSON context of a transport failure
+	CEffEngineError      = 9  // a session failed to open: text message; desc description; data JSON context
+	CEffAuth             = 10 // nsp: the host answers with its auth (connect) or leaves (disconnect)
+	CEffPriorWebSocket   = 11 // binary: whether the last session worked over WebSocket (rememberUpgrade)
+	CEffEngineDropped    = 12 // the session opening was given up (no namespace needs it any more)
 	CEffConnected        = 32 // nsp; text socket id; desc pid; binary recovered
 	CEffConnectError     = 33 // nsp; status source; text message; desc description; data
 	CEffEvent            = 34 // nsp; text event name; data raw JSON array (name first); id (-1: none); attachments

@@ -84,7 +84,7 @@ func TestClientCodecRoundTrip(t *testing.T) {
 	b := enc.Bytes()
 	require.Error(t, ins.Decode(b[:len(b)-1], enc.Len()))
 	bad := append([]byte(nil), b...)
-	bad[1] = 0x80 // an unknown flag of create
+	bad[32+1] = 0x80 // an unknown flag of response (create is 32 bytes)
 	require.ErrorIs(t, ins.Decode(bad, enc.Len()), ErrBadInput)
 }
 
@@ -97,7 +97,7 @@ func TestClientSession(t *testing.T) {
 	c := uint32(h.out.Results[0].Value)
 	require.Equal(t, uint32(1), c)
 
-	h.enc.Connect(c, "/", []byte(`{"token":"t"}`))
+	h.enc.Connect(c, "/", []byte(`{"token":"t"}`), 0)
 	get := must(t, h.run(), CEffRequest)
 	require.Equal(t, "GET", get.Text)
 	require.True(t, strings.HasPrefix(get.Desc, "EIO=4&transport=polling&t="), get.Desc)
@@ -197,7 +197,7 @@ func TestClientReconnects(t *testing.T) {
 	h.enc.Create(ClientOptions{Transports: ClientPolling, JitterGiven: true})
 	h.run()
 	c := uint32(h.out.Results[0].Value)
-	h.enc.Connect(c, "/", nil)
+	h.enc.Connect(c, "/", nil, 0)
 	get := must(t, h.run(), CEffRequest)
 	h.enc.Response(c, uint32(get.Conn), 200, "text/plain", []byte(testHandshake))
 	effs := h.run()
@@ -264,7 +264,7 @@ func TestClientReconnects(t *testing.T) {
 func FuzzClientProcess(f *testing.F) {
 	var enc ClientEncoder
 	enc.Create(ClientOptions{})
-	enc.Connect(1, "/", []byte(`{"a":1}`))
+	enc.Connect(1, "/", []byte(`{"a":1}`), 0)
 	enc.Response(1, 1, 200, "text/plain", []byte(testHandshake))
 	enc.Response(1, 3, 200, "text/plain", []byte(`40{"sid":"X"}`+"\x1e"+`42["e",1]`))
 	enc.WSOpened(1, 2)
