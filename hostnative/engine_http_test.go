@@ -1061,11 +1061,17 @@ func TestEngineHTTPConcurrentSends(t *testing.T) {
 // after the open packet.
 func TestEngineHTTPSendOnOpen(t *testing.T) {
 	env := newEhEnv(t, EngineOptions{PingInterval: time.Minute}, false)
+	sent := make(chan struct{})
 	env.onOpen = func(c *EngineConn) {
 		_ = c.Send([]byte("welcome"), false)
 		_ = c.Send([]byte{1}, true)
+		close(sent)
 	}
 	sid := env.handshake()
+	// The handler runs on the connection's mailbox, after the handshake
+	// answer (in Node it runs before): a GET parked before it would take
+	// the first message alone.
+	<-sent
 	g := env.do("GET", "EIO=4&transport=polling&sid="+sid, nil, nil)
 	assert.Equal(t, "4welcome\x1ebAQ==", g.String())
 }
