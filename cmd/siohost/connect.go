@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/siohost/siohost/hostnative"
+	"github.com/siohost/siohost/hostwasm"
 )
 
 const connectUsage = `usage: siohost connect URL [flags]
@@ -50,6 +51,8 @@ type connectConfig struct {
 	ack        bool
 	count      int
 	timeout    time.Duration
+	core       string // "native" or "wasm"
+	coreWasm   string
 }
 
 // parseConnect reads the arguments. --emit takes two values, which the
@@ -89,6 +92,8 @@ func parseConnect(args []string, stderr io.Writer) (*connectConfig, error) {
 	fs.BoolVar(&cfg.ack, "ack", false, "ask for an acknowledgement of each emit, and wait for it")
 	fs.IntVar(&cfg.count, "count", 0, "events to wait for before exiting (-1: until disconnected or timed out)")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "the time allowed for everything (0: no limit)")
+	fs.StringVar(&cfg.core, "core", "native", `where the client's protocol core runs: "native" or "wasm" (the WebAssembly module, in wazero)`)
+	fs.StringVar(&cfg.coreWasm, "core-wasm", "", "with --core=wasm: path of the module (default: build it from source)")
 	// Flags may come before and after the URL.
 	for {
 		if err := fs.Parse(rest); err != nil {
@@ -168,6 +173,18 @@ func connect(cfg *connectConfig, out *lineWriter) error {
 	if cfg.auth != "" {
 		opts.Auth = json.RawMessage(cfg.auth)
 	}
+	switch cfg.core {
+	case "native":
+	case "wasm":
+		mod, err := hostwasm.Open(context.Background(), cfg.coreWasm, hostwasm.Options{})
+		if err != nil {
+			return err
+		}
+		defer mod.Close(context.Background())
+		opts.Core = mod.NewClientCore
+	default:
+		return fmt.Errorf("--core: %q is neither native nor wasm", cfg.core)
+	}
 	ctx := context.Background()
 	if cfg.timeout > 0 {
 		var cancel context.CancelFunc
@@ -196,6 +213,11 @@ func connect(cfg *connectConfig, out *lineWriter) error {
 		}
 	}
 	m.OnUpgrade(func(tr string) { out.print(map[string]any{"upgrade": tr}) })
+	// Printed by a handler, so that it comes before the events that follow
+	// it on the wire.
+	s.OnConnect(func() {
+		out.print(map[string]any{"connect": map[string]any{"sid": s.ID(), "transport": s.Transport()}})
+	})
 	s.OnAny(func(ev *hostnative.ClientEvent) {
 		out.print(map[string]any{"event": ev.Name, "args": printableArgs(ev.RawArgs(), ev.Attachments())})
 		mu.Lock()
@@ -229,7 +251,6 @@ func connect(cfg *connectConfig, out *lineWriter) error {
 		}
 		return err
 	}
-	out.print(map[string]any{"connect": map[string]any{"sid": s.ID(), "transport": s.Transport()}})
 
 	for _, e := range cfg.emits {
 		if !cfg.ack {

@@ -98,6 +98,16 @@ func TestConnectCommand(t *testing.T) {
 			[]any{"blob", []any{map[string]any{"_binary": "AQID"}}},
 		}, events)
 	})
+	t.Run("core-wasm", func(t *testing.T) {
+		t.Parallel()
+		if testing.Short() {
+			t.Skip("builds the WebAssembly module")
+		}
+		code, lines, stderr := runLines(t, url, "--core", "wasm", "--emit", "add", "[2,3]", "--ack", "--count", "2")
+		require.Equal(t, 0, code, stderr)
+		assert.NotNil(t, find(lines, "connect"))
+		assert.Equal(t, []any{float64(5)}, find(lines, "ack")["ack"])
+	})
 	t.Run("websocket-flags-after-url", func(t *testing.T) {
 		t.Parallel()
 		code, lines, stderr := runLines(t, "--transports", "websocket", url, "--count", "1")
