@@ -120,38 +120,18 @@ type ClientInputs struct {
 // record is invalid.
 func (ins *ClientInputs) Decode(b []byte, n int) error {
 	clear(ins.slab)
-	ins.List, ins.slab = ins.List[:0], ins.slab[:0]
-	if n < 0 || n > len(b)/inputHeader {
-		return ErrRecordSize
-	}
-	if cap(ins.List) < n {
-		ins.List = make([]ClientInput, n)
-	}
-	ins.List = ins.List[:n]
-	for i := 0; i < n; i++ {
-		rest, err := ins.decodeOne(b, &ins.List[i])
-		if err != nil {
-			ins.List = ins.List[:0]
-			return err
-		}
-		b = rest
-	}
-	return nil
+	ins.slab = ins.slab[:0]
+	var err error
+	ins.List, err = decodeBatch(b, n, ins.List, ins.decodeOne)
+	return err
 }
 
 func (ins *ClientInputs) decodeOne(b []byte, in *ClientInput) ([]byte, error) {
-	if len(b) < inputHeader {
-		return nil, ErrTruncated
+	kind, flags, r, rest, err := recordHeader(b)
+	if err != nil {
+		return nil, err
 	}
-	size := getU32(b[4:])
-	if size < inputHeader || uint64(size) > uint64(len(b)) {
-		return nil, ErrRecordSize
-	}
-	if getU16(b[2:]) != 0 {
-		return nil, ErrBadInput
-	}
-	*in = ClientInput{Kind: ClientInputKind(b[0]), Flags: b[1]}
-	r := reader{b: b[inputHeader:size]}
+	*in = ClientInput{Kind: ClientInputKind(kind), Flags: flags}
 	allowed := uint8(0)
 	switch in.Kind {
 	case CInCreate:
@@ -209,13 +189,10 @@ func (ins *ClientInputs) decodeOne(b []byte, in *ClientInput) ([]byte, error) {
 	default:
 		return nil, ErrUnknownInput
 	}
-	switch {
-	case r.err != nil:
-		return nil, r.err
-	case len(r.b) != 0, in.Flags&^allowed != 0:
-		return nil, ErrBadInput
+	if err := recordEnd(&r, in.Flags, allowed); err != nil {
+		return nil, err
 	}
-	return b[size:], nil
+	return rest, nil
 }
 
 // ClientEncoder writes client input records (what the JavaScript host does

@@ -58,23 +58,10 @@ type Inputs struct {
 // decoded when one record is invalid. The records' byte fields alias b.
 func (ins *Inputs) Decode(b []byte, n int) error {
 	clear(ins.slab)
-	ins.List, ins.slab, ins.handles = ins.List[:0], ins.slab[:0], ins.handles[:0]
-	if n < 0 || n > len(b)/inputHeader {
-		return ErrRecordSize
-	}
-	if cap(ins.List) < n {
-		ins.List = make([]Input, n)
-	}
-	ins.List = ins.List[:n]
-	for i := 0; i < n; i++ {
-		rest, err := ins.decodeOne(b, &ins.List[i])
-		if err != nil {
-			ins.List = ins.List[:0]
-			return err
-		}
-		b = rest
-	}
-	return nil
+	ins.slab, ins.handles = ins.slab[:0], ins.handles[:0]
+	var err error
+	ins.List, err = decodeBatch(b, n, ins.List, ins.decodeOne)
+	return err
 }
 
 // DecodeInput decodes the one record at the start of b and returns what
@@ -84,19 +71,61 @@ func DecodeInput(b []byte, in *Input) (rest []byte, err error) {
 	return ins.decodeOne(b, in)
 }
 
-func (ins *Inputs) decodeOne(b []byte, in *Input) ([]byte, error) {
+// recordHeader checks the header of the input record at the start of b
+// (server and client records share it) and returns its kind, flags, a
+// reader of its body, and what follows it.
+func recordHeader(b []byte) (kind, flags uint8, r reader, rest []byte, err error) {
 	if len(b) < inputHeader {
-		return nil, ErrTruncated
+		return 0, 0, r, nil, ErrTruncated
 	}
 	size := getU32(b[4:])
 	if size < inputHeader || uint64(size) > uint64(len(b)) {
-		return nil, ErrRecordSize
+		return 0, 0, r, nil, ErrRecordSize
 	}
 	if getU16(b[2:]) != 0 {
-		return nil, ErrBadInput
+		return 0, 0, r, nil, ErrBadInput
 	}
-	*in = Input{Kind: InputKind(b[0]), Flags: b[1]}
-	r := reader{b: b[inputHeader:size]}
+	return b[0], b[1], reader{b: b[inputHeader:size]}, b[size:], nil
+}
+
+// recordEnd checks that a record's body was read whole and that it set
+// only the allowed flags.
+func recordEnd(r *reader, flags, allowed uint8) error {
+	switch {
+	case r.err != nil:
+		return r.err
+	case len(r.b) != 0, flags&^allowed != 0:
+		return ErrBadInput
+	}
+	return nil
+}
+
+// decodeBatch decodes n records from the start of b into list with one;
+// nothing is kept when one record is invalid.
+func decodeBatch[T any](b []byte, n int, list []T, one func([]byte, *T) ([]byte, error)) ([]T, error) {
+	if n < 0 || n > len(b)/inputHeader {
+		return list[:0], ErrRecordSize
+	}
+	if cap(list) < n {
+		list = make([]T, n)
+	}
+	list = list[:n]
+	for i := range list {
+		rest, err := one(b, &list[i])
+		if err != nil {
+			return list[:0], err
+		}
+		b = rest
+	}
+	return list, nil
+}
+
+func (ins *Inputs) decodeOne(b []byte, in *Input) ([]byte, error) {
+	kind, flags, r, rest, err := recordHeader(b)
+	if err != nil {
+		return nil, err
+	}
+	*in = Input{Kind: InputKind(kind), Flags: flags}
 	allowed := uint8(0)
 	switch in.Kind {
 	case InRequest:
@@ -149,13 +178,10 @@ func (ins *Inputs) decodeOne(b []byte, in *Input) ([]byte, error) {
 	default:
 		return nil, ErrUnknownInput
 	}
-	switch {
-	case r.err != nil:
-		return nil, r.err
-	case len(r.b) != 0, in.Flags&^allowed != 0:
-		return nil, ErrBadInput
+	if err := recordEnd(&r, in.Flags, allowed); err != nil {
+		return nil, err
 	}
-	return b[size:], nil
+	return rest, nil
 }
 
 // Encoder writes input records: a host appends one per input, then hands
