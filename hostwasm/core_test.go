@@ -76,3 +76,10 @@ func ownCopy(effs []eio.Effect) []eio.Effect {
 	ownAll(out)
 	return out
 }
+
+func b2i(v bool) int64 {
+	if v {
+		return 1
+	}
+	return 0
+}

@@ -130,6 +130,16 @@ func (n *Native) Session(h eio.Handle) (string, int, string) {
 
 func (n *Native) Len() int { return n.e.Len() }
 
+// Namespaces returns the namespaces session h has joined, in joining
+// order (none without the Socket.IO layer). It is no ABI input: the
+// transcripts check it natively.
+func (n *Native) Namespaces(h eio.Handle) []string {
+	if n.s == nil {
+		return nil
+	}
+	return n.s.Namespaces(h)
+}
+
 func (n *Native) NextDeadline() (int64, bool) { return n.e.NextDeadline() }
 
 func (n *Native) Effects() ([]eio.Effect, error) { return n.e.Effects(), nil }

@@ -146,7 +146,7 @@ func ctEffects(effects []ClientEffect) []ctEffect {
 	out := []ctEffect{}
 	for _, e := range effects {
 		x := ctEffect{Kind: e.Kind.String(), Conn: e.Conn, Method: e.Method, Query: e.Query,
-			Content: contentNames[e.Content], Binary: e.Binary,
+			Content: clientContentNames[e.Content], Binary: e.Binary,
 			Text: e.Text, Desc: e.Desc, Handshake: e.Handshake, ctBytes: ctBytesOf(e.Binary, e.Data)}
 		if e.Binary {
 			x.PrefixHex = hex.EncodeToString(e.Prefix)
@@ -386,4 +386,13 @@ func TestClientTranscriptReplay(t *testing.T) {
 			}
 		})
 	}
+}
+
+// clientContentNames spell Content as the transcripts do.
+var clientContentNames = map[Content]string{
+	ContentNone:   "",
+	ContentText:   "text",
+	ContentBinary: "binary",
+	ContentHTML:   "html",
+	ContentJSON:   "json",
 }

@@ -1,8 +1,9 @@
 package sio
 
-// Tests of the Socket.IO layer that the transcripts (transcript_test.go,
-// core/testdata/sio_sessions) do not express well: allocation counts,
-// aliasing, buffer reuse, stale handles and a randomized robustness check.
+// Tests of the Socket.IO layer that the transcripts (core/testdata/
+// sio_sessions, replayed by internal/transcript) do not express well:
+// allocation counts, aliasing, buffer reuse, stale handles and a
+// randomized robustness check.
 
 import (
 	"encoding/json"
