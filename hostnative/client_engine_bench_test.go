@@ -43,9 +43,12 @@ func BenchmarkClientEngineEcho(b *testing.B) {
 // a ClientSocket and a Server that echoes it (compare with
 // BenchmarkClientEngineEcho of the same run: the Socket.IO layers' cost on
 // both sides), and an EmitWithAck round trip.
-func BenchmarkClientSocketEcho(b *testing.B) {
+func BenchmarkClientSocketEcho(b *testing.B) { benchClientSocketEcho(b, nil) }
+
+// benchClientSocketEcho runs the emit and ack round trips with core.
+func benchClientSocketEcho(b *testing.B, core ClientCoreFactory) {
 	_, srv := mtServer(b, echoSetup(nil, nil))
-	m, err := NewManager(srv.URL, ManagerOptions{Transports: []string{"websocket"}})
+	m, err := NewManager(srv.URL, ManagerOptions{Transports: []string{"websocket"}, Core: core})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package hostnative
 
 import (
-	"context"
 	"sync/atomic"
 	"testing"
 
@@ -101,44 +100,6 @@ func TestWasmClientCoreCrash(t *testing.T) {
 // (and an EmitWithAck) through a ClientSocket whose core runs natively
 // and in WebAssembly.
 func BenchmarkClientSocketEchoCores(b *testing.B) {
-	for _, c := range []struct {
-		name string
-		core func(testing.TB) ClientCoreFactory
-	}{
-		{"native", func(testing.TB) ClientCoreFactory { return nil }},
-		{"wasm", func(tb testing.TB) ClientCoreFactory { return wasmModule(tb).NewClientCore }},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			_, srv := mtServer(b, echoSetup(nil, nil))
-			m, err := NewManager(srv.URL, ManagerOptions{Transports: []string{"websocket"}, Core: c.core(b)})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = m.Close() })
-			s := m.Socket("/")
-			got := make(chan struct{}, 1)
-			s.On("echo", func(*ClientEvent) { got <- struct{}{} })
-			if err := s.Connect(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-			b.Run("emit", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := s.Emit("echo", "hello, world"); err != nil {
-						b.Fatal(err)
-					}
-					<-got
-				}
-			})
-			b.Run("ack", func(b *testing.B) {
-				b.ReportAllocs()
-				ctx := context.Background()
-				for b.Loop() {
-					if _, err := s.EmitWithAck(ctx, "add", 1, 2); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		})
-	}
+	b.Run("native", func(b *testing.B) { benchClientSocketEcho(b, nil) })
+	b.Run("wasm", func(b *testing.B) { benchClientSocketEcho(b, wasmModule(b).NewClientCore) })
 }
