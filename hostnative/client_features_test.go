@@ -233,7 +233,7 @@ func TestClientManagerEvents(t *testing.T) {
 	events := make(chan string, 32)
 	m.OnOpen(func() { events <- "open" })
 	m.OnUpgrade(func(tr string) { events <- "upgrade " + tr })
-	m.OnClose(func(reason string, _ *DisconnectDetails) { events <- "close" })
+	m.OnClose(func(reason string, _ *DisconnectDetails) { events <- "close " + reason })
 	m.OnReconnectAttempt(func(n int) { events <- "attempt" })
 	m.OnReconnect(func(n int) { events <- "reconnect" })
 	s := m.Socket("/")
@@ -253,7 +253,14 @@ func TestClientManagerEvents(t *testing.T) {
 			after = append(after, ev)
 		}
 	}
-	assert.Equal(t, []string{"close", "attempt", "open", "reconnect", "connect"}, after)
+	assert.Contains(t, []string{"close transport close", "close transport error"}, after[0])
+	assert.Equal(t, []string{"attempt", "open", "reconnect", "connect"}, after[1:])
+
+	// The application leaves the last namespace: the session closes.
+	s.Disconnect()
+	for ev := mtRecv(t, events, "close"); ev != "close forced close"; ev = mtRecv(t, events, "close") {
+		assert.Equal(t, "upgrade websocket", ev)
+	}
 }
 
 // TestClientDial: Dial takes the namespace from the URL and shares one

@@ -84,8 +84,14 @@ func (m *Manager) applyOneLocked(e *eio.Effect, fl *clientFlush, post *[]func())
 	case abi.CEffEngineClose:
 		m.opened, m.opening, m.transport = false, false, ""
 		if e.Text == eio.ReasonForcedClose {
+			// The client closed it (its last namespace left, or Close):
+			// no failure to report, but socket.io-client's Manager still
+			// emits "close".
 			m.idleConnsLocked()
-			return // the client closed it: nothing to report
+			if fn := m.h.close; fn != nil {
+				m.enqueue(func() { fn(eio.ReasonForcedClose, nil) })
+			}
+			return
 		}
 		err := &EngineError{Reason: e.Text, Description: e.Desc, Diagnostic: parseEngineContext(e.Data), Cause: m.cause}
 		m.closeErr = err

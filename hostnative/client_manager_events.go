@@ -31,7 +31,8 @@ func (m *Manager) OnOpen(fn func()) { m.setHandler(func(h *managerHandlers) { h.
 
 // OnClose sets the handler called each time an open session ends, with the
 // Engine.IO reason ("transport close", "transport error", "ping timeout",
-// "forced close", "parse error") and its details.
+// "parse error", or "forced close" when the client closed it: its last
+// namespace left, or Close) and its details (nil for "forced close").
 func (m *Manager) OnClose(fn func(reason string, details *DisconnectDetails)) {
 	m.setHandler(func(h *managerHandlers) { h.close = fn })
 }
