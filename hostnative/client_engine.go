@@ -47,8 +47,7 @@ type EngineClient struct {
 	openCh    chan struct{}
 	openDone  bool // openCh is closed
 	hs        eio.Handshake
-	timer     *time.Timer
-	armed     int64 // deadline the timer is set for, 0 when stopped
+	timer     deadlineTimer // at the core's next deadline
 	grace     *time.Timer
 	cause     error // the Go error of the failure being reported
 	abandoned error // the context error that ended Open
@@ -105,8 +104,7 @@ func NewEngineClient(rawURL string, opts EngineClientOptions) (*EngineClient, er
 	c.hcond = sync.NewCond(&c.hmu)
 	c.io = newClientIO(&c.mu, c, ep, opts.HTTPClient, opts.TLSConfig, opts.ExtraHeaders,
 		time.Duration(cfg.ConnectTimeout)*time.Millisecond)
-	c.timer = time.AfterFunc(time.Hour, c.onTimer)
-	c.timer.Stop()
+	c.timer = newDeadlineTimer(c.onTimer)
 	return c, nil
 }
 
@@ -443,8 +441,7 @@ func (c *EngineClient) ended(reason, desc string) {
 		c.closeErr = err
 	}
 	c.signalOpen()
-	c.timer.Stop()
-	c.armed = 0
+	c.timer.stop()
 	c.push(clientEvent{kind: cevClose, text: reason, err: err})
 	if c.grace == nil {
 		c.grace = time.AfterFunc(clientCloseGrace, c.abortIO)
@@ -512,18 +509,7 @@ func (c *EngineClient) ioThrottle() { c.throttle() }
 // rearm points the timer at the core's next deadline.
 func (c *EngineClient) rearm() {
 	d, ok := c.core.NextDeadline()
-	if !ok {
-		if c.armed != 0 {
-			c.timer.Stop()
-			c.armed = 0
-		}
-		return
-	}
-	if d == c.armed {
-		return
-	}
-	c.armed = d
-	c.timer.Reset(time.Duration(max(d-c.now(), 0)) * time.Millisecond)
+	c.timer.set(d, ok, c.now())
 }
 
 func (c *EngineClient) onTimer() {
@@ -532,7 +518,7 @@ func (c *EngineClient) onTimer() {
 		c.mu.Unlock()
 		return
 	}
-	c.armed = 0
+	c.timer.fired()
 	c.core.Tick(c.now())
 	fl := c.applyLocked()
 	c.mu.Unlock()

@@ -34,12 +34,11 @@ type Manager struct {
 	core      abi.ClientBackend
 	handle    uint32 // the client in core
 	io        *clientIO
-	timer     *time.Timer
-	armed     int64  // when timer fires, 0 when stopped
-	opening   bool   // a session is opening
-	opened    bool   // a session is open
-	transport string // the open session's transport
-	reconnN   int    // the attempts the opening session took, for OnReconnect
+	timer     deadlineTimer // at the core's next deadline
+	opening   bool          // a session is opening
+	opened    bool          // a session is open
+	transport string        // the open session's transport
+	reconnN   int           // the attempts the opening session took, for OnReconnect
 	sockets   map[string]*ClientSocket
 	acks      map[ackKey]func(ackResult) // run under mu: must not block
 	engErr    error                      // the failed open being reported
@@ -114,8 +113,7 @@ func NewManager(rawURL string, opts ManagerOptions) (*Manager, error) {
 	m.ep = ep
 	m.qcond = sync.NewCond(&m.qmu)
 	m.io = newClientIO(&m.mu, m, ep, opts.HTTPClient, opts.TLSConfig, opts.ExtraHeaders, max(opts.Timeout, 0))
-	m.timer = time.AfterFunc(time.Hour, m.onTimer)
-	m.timer.Stop()
+	m.timer = newDeadlineTimer(m.onTimer)
 	m.handle = m.core.Create(m.now(), co)
 	if _, err := m.core.Effects(); err != nil {
 		_ = m.core.Close()
@@ -254,8 +252,7 @@ func (m *Manager) Close() error {
 	}
 	m.core.Destroy(m.now(), m.handle)
 	fl := m.applyLocked()
-	m.timer.Stop()
-	m.armed = 0
+	m.timer.stop()
 	m.mu.Unlock()
 	fl.flush()
 	forgetManager(m)
@@ -281,18 +278,7 @@ func (m *Manager) release() {
 // rearmLocked points the timer at the core's next deadline.
 func (m *Manager) rearmLocked() {
 	d, ok := m.core.NextDeadline()
-	if !ok || m.closed {
-		if m.armed != 0 {
-			m.timer.Stop()
-			m.armed = 0
-		}
-		return
-	}
-	if d == m.armed {
-		return
-	}
-	m.armed = d
-	m.timer.Reset(time.Duration(max(d-m.now(), 0)) * time.Millisecond)
+	m.timer.set(d, ok && !m.closed, m.now())
 }
 
 func (m *Manager) onTimer() {
@@ -301,7 +287,7 @@ func (m *Manager) onTimer() {
 		m.mu.Unlock()
 		return
 	}
-	m.armed = 0
+	m.timer.fired()
 	m.core.Tick(m.now())
 	fl := m.applyLocked()
 	m.mu.Unlock()

@@ -266,8 +266,7 @@ func (m *Manager) coreFailedLocked(err error) {
 		delete(m.acks, k)
 		fn(ackResult{err: ErrDisconnected})
 	}
-	m.timer.Stop()
-	m.armed = 0
+	m.timer.stop()
 	go func() {
 		forgetManager(m)
 		m.io.abort()

@@ -71,10 +71,7 @@ func (sh *shard) crash(b *batch, err error) {
 	sh.e.opts.Logger.Error("siohost: the core failed; its sessions are closed and a new core takes over",
 		"sessions", len(sh.conns), "error", err)
 	sh.core = sh.e.newCore(sh.cfg)
-	if sh.armed != 0 {
-		sh.timer.Stop()
-		sh.armed = 0
-	}
+	sh.timer.stop()
 	failed := pollResponse{status: http.StatusInternalServerError, content: eio.ContentText, body: []byte("Internal Server Error")}
 	for conn, ch := range sh.waiters {
 		delete(sh.waiters, conn)

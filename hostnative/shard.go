@@ -3,7 +3,6 @@ package hostnative
 import (
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/siohost/siohost/core/abi"
 	"github.com/siohost/siohost/core/eio"
@@ -17,10 +16,9 @@ import (
 type shard struct {
 	e       *Engine
 	mu      sync.Mutex
-	core    abi.Backend // a stubCore until a request needs one, and after Engine.Close
-	cfg     abi.Config  // to make it
-	timer   *time.Timer
-	armed   int64                        // deadline the timer is set for, 0 when stopped
+	core    abi.Backend                  // a stubCore until a request needs one, and after Engine.Close
+	cfg     abi.Config                   // to make it
+	timer   deadlineTimer                // at the core's next deadline
 	waiters map[uint64]chan pollResponse // parked polling GETs
 	sockets map[uint64]*wsConn           // WebSockets by conn id
 	conns   map[eio.Handle]*EngineConn   // sessions
@@ -75,8 +73,7 @@ func newShard(e *Engine, cfg abi.Config) *shard {
 		sockets: make(map[uint64]*wsConn),
 		conns:   make(map[eio.Handle]*EngineConn),
 	}
-	sh.timer = time.AfterFunc(time.Hour, sh.onTimer)
-	sh.timer.Stop()
+	sh.timer = newDeadlineTimer(sh.onTimer)
 	return sh
 }
 
@@ -277,23 +274,12 @@ func (b *batch) addFlush(wc *wsConn) {
 // rearm points the shard's timer at the core's next deadline.
 func (sh *shard) rearm(now int64) {
 	d, ok := sh.core.NextDeadline()
-	if !ok {
-		if sh.armed != 0 {
-			sh.timer.Stop()
-			sh.armed = 0
-		}
-		return
-	}
-	if d == sh.armed {
-		return
-	}
-	sh.armed = d
-	sh.timer.Reset(time.Duration(max(d-now, 0)) * time.Millisecond)
+	sh.timer.set(d, ok, now)
 }
 
 func (sh *shard) onTimer() {
 	b := sh.begin(0, nil)
-	sh.armed = 0
+	sh.timer.fired()
 	sh.core.Tick(b.now)
 	sh.end(b)
 	b.done()
