@@ -15,16 +15,16 @@ import (
 // vectors of the given paths.
 func addVectorSeeds(f *testing.F, paths ...string) {
 	for _, nf := range loadVectorFiles(f) {
-		for _, v := range nf.file.Vectors {
+		for _, v := range nf.Vectors {
 			for _, p := range paths {
 				if v.Path != p {
 					continue
 				}
 				switch {
 				case v.Input != nil:
-					f.Add(v.Input.bytes(f))
+					f.Add(v.Input.Get(f))
 				case v.Output != nil:
-					f.Add(v.Output.bytes(f))
+					f.Add(v.Output.Get(f))
 				}
 			}
 		}

@@ -3,16 +3,11 @@ package eio
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 	"unicode/utf16"
-	"unicode/utf8"
 
+	"github.com/siohost/siohost/internal/testvec"
 	"github.com/stretchr/testify/require"
 )
 
@@ -22,25 +17,8 @@ import (
 // the protocol facts (PROTOCOL.md), never recorded from this code.
 const vectorGlob = "../testdata/codec/*.json"
 
-// vecBytes is a byte string: exactly one of Text (UTF-8) or Hex.
-type vecBytes struct {
-	Text *string `json:"text,omitempty"`
-	Hex  *string `json:"hex,omitempty"`
-}
-
-func (b *vecBytes) bytes(t testing.TB) []byte {
-	t.Helper()
-	require.NotNil(t, b, "missing byte string")
-	require.True(t, (b.Text == nil) != (b.Hex == nil), "a byte string needs exactly one of text or hex")
-	if b.Text != nil {
-		require.True(t, utf8.ValidString(*b.Text))
-		return []byte(*b.Text)
-	}
-	require.Equal(t, strings.ToLower(*b.Hex), *b.Hex, "hex must be lower-case")
-	out, err := hex.DecodeString(*b.Hex)
-	require.NoError(t, err)
-	return out
-}
+// vecBytes is a byte string: exactly one of text (UTF-8) or hex.
+type vecBytes = testvec.Bytes
 
 type vecPacket struct {
 	Type   int      `json:"type"`
@@ -58,11 +36,7 @@ type vector struct {
 	Output  *vecBytes   `json:"output,omitempty"`
 }
 
-type vectorFile struct {
-	Format      string   `json:"format"`
-	Description string   `json:"description"`
-	Vectors     []vector `json:"vectors"`
-}
+type vectorFile = testvec.File[vector]
 
 // Codec paths of the vector files.
 const (
@@ -83,27 +57,9 @@ var vectorErrors = map[string]error{
 	"bad_binary_framing": ErrBadBinaryType,
 }
 
-type namedFile struct {
-	name string
-	file vectorFile
-}
-
-func loadVectorFiles(t testing.TB) []namedFile {
+func loadVectorFiles(t testing.TB) []vectorFile {
 	t.Helper()
-	paths, err := filepath.Glob(vectorGlob)
-	require.NoError(t, err)
-	sort.Strings(paths)
-	var out []namedFile
-	for _, p := range paths {
-		raw, err := os.ReadFile(p)
-		require.NoError(t, err)
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		var f vectorFile
-		require.NoError(t, dec.Decode(&f), p)
-		out = append(out, namedFile{filepath.Base(p), f})
-	}
-	return out
+	return testvec.Load[vector](t, vectorGlob, 5)
 }
 
 // cmpPacket is the comparable, printable form of a decoded packet.
@@ -126,7 +82,7 @@ func wantPackets(t testing.TB, vs []vecPacket) []Packet {
 	out := make([]Packet, 0, len(vs))
 	for _, v := range vs {
 		require.True(t, v.Type >= 0 && v.Type < int(numTypes), "packet type %d", v.Type)
-		out = append(out, Packet{Type: PacketType(v.Type), Binary: v.Binary, Data: v.Data.bytes(t)})
+		out = append(out, Packet{Type: PacketType(v.Type), Binary: v.Binary, Data: v.Data.Get(t)})
 	}
 	return out
 }
@@ -248,7 +204,6 @@ func encodeAll(t testing.TB, path string, dst []byte, ps []Packet) []byte {
 
 func TestCodecVectors(t *testing.T) {
 	files := loadVectorFiles(t)
-	require.GreaterOrEqual(t, len(files), 5, "vector files missing from %s", vectorGlob)
 
 	seenOps := map[string]bool{}
 	seenErrs := map[string]bool{}
@@ -256,15 +211,13 @@ func TestCodecVectors(t *testing.T) {
 	textTypesEnc := map[int]bool{}
 
 	for _, nf := range files {
-		require.NotEmpty(t, nf.file.Format, nf.name)
-		require.NotEmpty(t, nf.file.Vectors, nf.name)
 		names := map[string]bool{}
-		for _, v := range nf.file.Vectors {
+		for _, v := range nf.Vectors {
 			key := v.Op + " " + v.Name
-			require.False(t, names[key], "%s: duplicate vector %q", nf.name, key)
+			require.False(t, names[key], "%s: duplicate vector %q", nf.Name, key)
 			names[key] = true
 			seenOps[v.Path+"/"+v.Op] = true
-			t.Run(nf.name+"/"+key, func(t *testing.T) {
+			t.Run(nf.Name+"/"+key, func(t *testing.T) {
 				switch v.Op {
 				case "decode":
 					checkDecodeVector(t, v)
@@ -306,7 +259,7 @@ func TestCodecVectors(t *testing.T) {
 
 func checkDecodeVector(t *testing.T, v vector) {
 	require.Nil(t, v.Output, "decode vectors have no output")
-	in := v.Input.bytes(t)
+	in := v.Input.Get(t)
 	want := wantPackets(t, v.Packets)
 
 	// Decode from a window of a larger buffer whose next bytes look like
@@ -329,7 +282,7 @@ func checkEncodeVector(t *testing.T, v vector) {
 	require.Nil(t, v.Input, "encode vectors have no input")
 	require.Empty(t, v.Error, "encode vectors have no error")
 	ps := wantPackets(t, v.Packets)
-	want := v.Output.bytes(t)
+	want := v.Output.Get(t)
 
 	got := encodeAll(t, v.Path, nil, ps)
 	require.Equal(t, hex.EncodeToString(want), hex.EncodeToString(got))

@@ -2,17 +2,13 @@ package sio
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
+	"github.com/siohost/siohost/internal/testvec"
 	"github.com/stretchr/testify/require"
 )
 
@@ -25,25 +21,8 @@ import (
 // elements, unquote, placeholders, event_name; see json_test.go).
 const vectorGlob = "../testdata/sio/*.json"
 
-// vecBytes is a byte string: exactly one of Text (UTF-8) or Hex.
-type vecBytes struct {
-	Text *string `json:"text,omitempty"`
-	Hex  *string `json:"hex,omitempty"`
-}
-
-func (b *vecBytes) bytes(t testing.TB) []byte {
-	t.Helper()
-	require.NotNil(t, b, "missing byte string")
-	require.True(t, (b.Text == nil) != (b.Hex == nil), "a byte string needs exactly one of text or hex")
-	if b.Text != nil {
-		require.True(t, utf8.ValidString(*b.Text))
-		return []byte(*b.Text)
-	}
-	require.Equal(t, strings.ToLower(*b.Hex), *b.Hex, "hex must be lower-case")
-	out, err := hex.DecodeString(*b.Hex)
-	require.NoError(t, err)
-	return out
-}
+// vecBytes is a byte string: exactly one of text (UTF-8) or hex.
+type vecBytes = testvec.Bytes
 
 // vecPacket is a packet in vector form: Nsp is "/" for the main namespace
 // and Data is null when the packet has no payload.
@@ -86,16 +65,7 @@ type vector struct {
 	Args     []vecBytes `json:"args,omitempty"`
 }
 
-type vectorFile struct {
-	Format      string   `json:"format"`
-	Description string   `json:"description"`
-	Vectors     []vector `json:"vectors"`
-}
-
-type namedFile struct {
-	name string
-	file vectorFile
-}
+type vectorFile = testvec.File[vector]
 
 // vectorErrors maps the language-neutral error names of the codec vectors
 // to the decoder's errors.
@@ -108,25 +78,9 @@ var vectorErrors = map[string]error{
 	"reserved_event":      ErrReservedEvent,
 }
 
-func loadVectorFiles(t testing.TB) []namedFile {
+func loadVectorFiles(t testing.TB) []vectorFile {
 	t.Helper()
-	paths, err := filepath.Glob(vectorGlob)
-	require.NoError(t, err)
-	sort.Strings(paths)
-	var out []namedFile
-	for _, p := range paths {
-		raw, err := os.ReadFile(p)
-		require.NoError(t, err)
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		var f vectorFile
-		require.NoError(t, dec.Decode(&f), p)
-		require.NotEmpty(t, f.Format, p)
-		require.NotEmpty(t, f.Vectors, p)
-		out = append(out, namedFile{filepath.Base(p), f})
-	}
-	require.GreaterOrEqual(t, len(out), 3, "vector files missing from %s", vectorGlob)
-	return out
+	return testvec.Load[vector](t, vectorGlob, 3)
 }
 
 // vectorsOf returns the vectors of the given ops from every file.
@@ -134,7 +88,7 @@ func vectorsOf(t testing.TB, ops ...string) []vector {
 	t.Helper()
 	var out []vector
 	for _, nf := range loadVectorFiles(t) {
-		for _, v := range nf.file.Vectors {
+		for _, v := range nf.Vectors {
 			for _, op := range ops {
 				if v.Op == op {
 					out = append(out, v)
@@ -174,7 +128,7 @@ func (v *vecPacket) packet(t testing.TB) Packet {
 		p.Nsp = []byte(v.Nsp)
 	}
 	if v.Data != nil {
-		p.Data = v.Data.bytes(t)
+		p.Data = v.Data.Get(t)
 	}
 	return p
 }
@@ -195,20 +149,20 @@ func TestPacketVectors(t *testing.T) {
 	encTypes := map[int]bool{}
 	for _, nf := range files {
 		names := map[string]bool{}
-		for _, v := range nf.file.Vectors {
+		for _, v := range nf.Vectors {
 			key := v.Op + " " + v.Name
-			require.False(t, names[key], "%s: duplicate vector %q", nf.name, key)
+			require.False(t, names[key], "%s: duplicate vector %q", nf.Name, key)
 			names[key] = true
 			switch v.Op {
 			case "decode":
-				t.Run(nf.name+"/"+key, func(t *testing.T) { checkDecodeVector(t, v) })
+				t.Run(nf.Name+"/"+key, func(t *testing.T) { checkDecodeVector(t, v) })
 				if v.Error != "" {
 					seenErrs[v.Error] = true
 				} else {
 					decTypes[v.Packet.Type] = true
 				}
 			case "encode":
-				t.Run(nf.name+"/"+key, func(t *testing.T) { checkEncodeVector(t, v) })
+				t.Run(nf.Name+"/"+key, func(t *testing.T) { checkEncodeVector(t, v) })
 				encTypes[v.Packet.Type] = true
 			}
 		}
@@ -224,7 +178,7 @@ func TestPacketVectors(t *testing.T) {
 
 func checkDecodeVector(t *testing.T, v vector) {
 	require.Nil(t, v.Output, "decode vectors have no output")
-	in := window(v.Input.bytes(t))
+	in := window(v.Input.Get(t))
 	got, err := Decode(in)
 	if v.Error != "" {
 		require.Nil(t, v.Packet, "error vectors have no packet")
@@ -264,7 +218,7 @@ func checkEncodeVector(t *testing.T, v vector) {
 	require.Nil(t, v.Input, "encode vectors have no input")
 	require.Empty(t, v.Error, "encode vectors have no error")
 	p := v.Packet.packet(t)
-	want := v.Output.bytes(t)
+	want := v.Output.Get(t)
 
 	require.Equal(t, string(want), string(AppendPacket(nil, &p)))
 	// Appending keeps what dst holds, with or without spare capacity.
@@ -410,7 +364,7 @@ func refDecode(in []byte) (Packet, error) {
 // (TestDecodeMatchesModel, FuzzDecode) extends the vectors to any input.
 func TestReferenceModelVectors(t *testing.T) {
 	for _, v := range vectorsOf(t, "decode") {
-		in := v.Input.bytes(t)
+		in := v.Input.Get(t)
 		got, err := refDecode(in)
 		if v.Error != "" {
 			require.ErrorIs(t, err, vectorErrors[v.Error], v.Name)
@@ -448,7 +402,7 @@ func checkDecode(t testing.TB, in []byte) {
 
 func TestDecodeMatchesModel(t *testing.T) {
 	for _, v := range vectorsOf(t, "decode") {
-		in := v.Input.bytes(t)
+		in := v.Input.Get(t)
 		checkDecode(t, in)
 		// Every prefix and a few one-byte edits of each vector.
 		for n := range in {

@@ -26,10 +26,10 @@ func addVectorSeeds(f *testing.F, payloads bool, ops ...string) {
 			if b == nil {
 				continue
 			}
-			f.Add(b.bytes(f))
+			f.Add(b.Get(f))
 		}
 		if payloads && v.Packet != nil && v.Packet.Data != nil {
-			f.Add(v.Packet.Data.bytes(f))
+			f.Add(v.Packet.Data.Get(f))
 		}
 	}
 }

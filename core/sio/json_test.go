@@ -83,7 +83,7 @@ func TestJSONVectors(t *testing.T) {
 	for _, v := range vectorsOf(t, "valid", "elements", "unquote", "placeholders", "event_name") {
 		ops[v.Op] = true
 		t.Run(v.Op+" "+v.Name, func(t *testing.T) {
-			in := v.Input.bytes(t)
+			in := v.Input.Get(t)
 			w := window(in)
 			switch v.Op {
 			case "valid":
@@ -97,7 +97,7 @@ func TestJSONVectors(t *testing.T) {
 				require.True(t, ValidJSON(in))
 				want := make([]string, 0)
 				for _, e := range v.Elements {
-					want = append(want, string(e.bytes(t)))
+					want = append(want, string(e.Get(t)))
 				}
 				got := make([]string, 0)
 				for _, e := range iterElements(w) {
@@ -116,7 +116,7 @@ func TestJSONVectors(t *testing.T) {
 					return
 				}
 				require.True(t, ok)
-				want := string(v.Output.bytes(t))
+				want := string(v.Output.Get(t))
 				require.Equal(t, want, got)
 				require.True(t, unquotedEquals(w, want))
 				var s string
@@ -130,7 +130,7 @@ func TestJSONVectors(t *testing.T) {
 				require.True(t, ok)
 				require.Len(t, got, len(want))
 				for i, ph := range want {
-					require.Equal(t, string(ph.Raw.bytes(t)), string(w[got[i].start:got[i].end]))
+					require.Equal(t, string(ph.Raw.Get(t)), string(w[got[i].start:got[i].end]))
 					require.Equal(t, ph.Num, got[i].num)
 				}
 				require.Equal(t, modelPlaceholders(t, in), got)
@@ -144,7 +144,7 @@ func TestJSONVectors(t *testing.T) {
 				require.Equal(t, *v.Event, name)
 				want := make([]string, 0)
 				for _, a := range v.Args {
-					want = append(want, string(a.bytes(t)))
+					want = append(want, string(a.Get(t)))
 				}
 				got := make([]string, 0)
 				for {
@@ -213,10 +213,10 @@ func TestValidJSONTable(t *testing.T) {
 	docs := append([]string{}, validDocs...)
 	for _, v := range vectorsOf(t, "valid", "elements", "unquote", "placeholders", "event_name", "decode", "encode") {
 		if v.Input != nil {
-			docs = append(docs, string(v.Input.bytes(t)))
+			docs = append(docs, string(v.Input.Get(t)))
 		}
 		if v.Output != nil {
-			docs = append(docs, string(v.Output.bytes(t)))
+			docs = append(docs, string(v.Output.Get(t)))
 		}
 	}
 	for _, d := range docs {
