@@ -67,7 +67,7 @@ func (b *Broadcast) Emit(event string, args ...any) error {
 	var offset string
 	if b.ns.saved != nil && !b.volatile {
 		// The offset a recovering client names its last event by.
-		offset = newSocketID()
+		offset = b.ns.saved.nextOffset()
 		args = append(args[:len(args):len(args)], offset)
 	}
 	p, err := encodeEvent(b.ns.name, -1, event, args)
@@ -93,7 +93,7 @@ func (b *Broadcast) EmitRaw(event string, args json.RawMessage, attachments [][]
 	}
 	var offset string
 	if b.ns.saved != nil && !b.volatile {
-		offset = newSocketID()
+		offset = b.ns.saved.nextOffset()
 		args = appendOffset(args, offset)
 	}
 	p := rawPacket(b.ns.name, -1, sio.Event, eventBody(event, args), attachments)

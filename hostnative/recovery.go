@@ -3,7 +3,9 @@ package hostnative
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/siohost/siohost/core/eio"
@@ -41,9 +43,12 @@ func recoverable(reason string) bool {
 type sessionStore struct {
 	maxAge time.Duration
 
+	offsets atomic.Uint64 // the last offset given
+
 	mu       sync.Mutex
 	sessions map[string]*savedSession // by private id
 	packets  []savedPacket            // oldest first
+	swept    time.Time                // when expired sessions were last dropped
 }
 
 type savedSession struct {
@@ -72,7 +77,16 @@ func newSessionStore(opts *ConnectionStateRecovery) *sessionStore {
 	return &sessionStore{maxAge: maxAge, sessions: map[string]*savedSession{}}
 }
 
-// trimLocked forgets what is older than maxAge.
+// nextOffset names the next broadcast. Offsets only have to be unique
+// within the store, which dies with the server (and its sessions with it),
+// so a counter does: no random bytes per broadcast.
+func (st *sessionStore) nextOffset() string {
+	return strconv.FormatUint(st.offsets.Add(1), 36)
+}
+
+// trimLocked forgets the packets older than maxAge (the oldest are first,
+// so this costs nothing when none expired) and, now and then, the expired
+// sessions (restore checks their age anyway).
 func (st *sessionStore) trimLocked(now time.Time) {
 	limit := now.Add(-st.maxAge)
 	n := 0
@@ -81,6 +95,10 @@ func (st *sessionStore) trimLocked(now time.Time) {
 		n++
 	}
 	st.packets = st.packets[n:]
+	if now.Sub(st.swept) < st.maxAge/4 {
+		return
+	}
+	st.swept = now
 	for pid, s := range st.sessions {
 		if s.at.Before(limit) {
 			delete(st.sessions, pid)
@@ -119,6 +137,9 @@ func (st *sessionStore) restore(pid, offset string) (*savedSession, []*EncodedPa
 		return nil, nil, false
 	}
 	delete(st.sessions, pid)
+	if time.Since(s.at) > st.maxAge {
+		return nil, nil, false
+	}
 	i := slices.IndexFunc(st.packets, func(p savedPacket) bool { return p.offset == offset })
 	if i < 0 {
 		return nil, nil, false
