@@ -146,35 +146,17 @@ func newCERec(c *EngineClient) *ceRec {
 
 func (r *ceRec) next(t *testing.T) string {
 	t.Helper()
-	select {
-	case m := <-r.msgs:
-		return m
-	case <-time.After(ceWait):
-		t.Fatal("no message")
-		return ""
-	}
+	return recv(t, r.msgs, ceWait, "a message")
 }
 
 func (r *ceRec) upgraded(t *testing.T) string {
 	t.Helper()
-	select {
-	case tr := <-r.upgrades:
-		return tr
-	case <-time.After(ceWait):
-		t.Fatal("no upgrade")
-		return ""
-	}
+	return recv(t, r.upgrades, ceWait, "the upgrade")
 }
 
 func (r *ceRec) waitClosed(t *testing.T) ceClosed {
 	t.Helper()
-	select {
-	case c := <-r.closed:
-		return c
-	case <-time.After(ceWait):
-		t.Fatal("the client saw no close")
-		return ceClosed{}
-	}
+	return recv(t, r.closed, ceWait, "the client's close")
 }
 
 // openCE opens a client with its handlers set before the handshake; the

@@ -49,14 +49,7 @@ func mtCtx(t *testing.T) context.Context {
 
 func mtRecv[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(mtWait):
-		t.Fatalf("no %s", what)
-		var zero T
-		return zero
-	}
+	return recv(t, ch, mtWait, what)
 }
 
 // echoSetup: "/" records the auth, echoes "echo" back, acks "add" with the

@@ -343,42 +343,36 @@ func TestEngineWSTooBigFragmented(t *testing.T) {
 	assert.Equal(t, "transport error", cl.reason)
 }
 
-// TestEngineWSTooBigCloseHandshake: after refusing a message too large, the
-// server must let the client complete the close handshake: the client's
-// close frame is accepted and the connection then ends cleanly (FIN), not
-// with a reset.
-func TestEngineWSTooBigCloseHandshake(t *testing.T) {
-	env := newEhEnv(t, EngineOptions{PingInterval: time.Minute, MaxHTTPBufferSize: 100}, true)
-	c, sid := env.wsOpen()
-	c.send("4" + strings.Repeat("x", 1000))
-	require.Equal(t, ws.StatusMessageTooBig, c.readCloseFrame())
-	// The session ends at once (as in the reference, whose ws server then
-	// still waits for the client's close frame).
-	cl := env.waitClose()
-	assert.Equal(t, sid, cl.sid)
-	assert.Equal(t, "transport error", cl.reason)
-	err := ws.WriteFrame(c.conn, ws.MaskFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusMessageTooBig, ""))))
-	require.NoError(t, err, "the client's close reply")
-	_ = c.conn.SetReadDeadline(time.Now().Add(ehWait))
-	_, err = c.rw.Read(make([]byte, 1))
-	assert.ErrorIs(t, err, io.EOF, "the server must end the connection with a FIN")
-}
-
-// TestEngineWSProtocolErrorCloseHandshake: the same holds for a protocol
-// error (an unmasked frame).
-func TestEngineWSProtocolErrorCloseHandshake(t *testing.T) {
-	env := newEhEnv(t, EngineOptions{PingInterval: time.Minute}, true)
-	c, sid := env.wsOpen()
-	require.NoError(t, ws.WriteFrame(c.conn, ws.NewTextFrame([]byte("4unmasked"))))
-	require.Equal(t, ws.StatusProtocolError, c.readCloseFrame())
-	cl := env.waitClose()
-	assert.Equal(t, sid, cl.sid)
-	assert.Equal(t, "transport error", cl.reason)
-	err := ws.WriteFrame(c.conn, ws.MaskFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusProtocolError, ""))))
-	require.NoError(t, err, "the client's close reply")
-	_ = c.conn.SetReadDeadline(time.Now().Add(ehWait))
-	_, err = c.rw.Read(make([]byte, 1))
-	assert.ErrorIs(t, err, io.EOF, "the server must end the connection with a FIN")
+// TestEngineWSErrorCloseHandshake: after refusing a message too large, or
+// a protocol error (an unmasked frame), the server must let the client
+// complete the close handshake: the client's close frame is accepted and
+// the connection then ends cleanly (FIN), not with a reset.
+func TestEngineWSErrorCloseHandshake(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		frame  ws.Frame
+		status ws.StatusCode
+	}{
+		{"too-big", ws.MaskFrame(ws.NewTextFrame([]byte("4" + strings.Repeat("x", 1000)))), ws.StatusMessageTooBig},
+		{"unmasked", ws.NewTextFrame([]byte("4unmasked")), ws.StatusProtocolError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newEhEnv(t, EngineOptions{PingInterval: time.Minute, MaxHTTPBufferSize: 100}, true)
+			c, sid := env.wsOpen()
+			require.NoError(t, ws.WriteFrame(c.conn, tc.frame))
+			require.Equal(t, tc.status, c.readCloseFrame())
+			// The session ends at once (as in the reference, whose ws
+			// server then still waits for the client's close frame).
+			cl := env.waitClose()
+			assert.Equal(t, sid, cl.sid)
+			assert.Equal(t, "transport error", cl.reason)
+			err := ws.WriteFrame(c.conn, ws.MaskFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(tc.status, ""))))
+			require.NoError(t, err, "the client's close reply")
+			_ = c.conn.SetReadDeadline(time.Now().Add(ehWait))
+			_, err = c.rw.Read(make([]byte, 1))
+			assert.ErrorIs(t, err, io.EOF, "the server must end the connection with a FIN")
+		})
+	}
 }
 
 // TestEngineWSFragmented: a fragmented message within the limit is

@@ -118,14 +118,7 @@ func stWriteTogether(t *testing.T, conn net.Conn, texts ...string) {
 
 func stRecv[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(stWait):
-		require.FailNow(t, "timed out waiting for "+what)
-	}
-	var zero T
-	return zero
+	return recv(t, ch, stWait, what)
 }
 
 // Frames a WebSocket client sends just before closing reach the core
