@@ -296,7 +296,18 @@ func TestClientTLSAndBase64(t *testing.T) {
 	io := NewServer(ServerOptions{})
 	echoSetup(nil, nil)(io)
 	t.Cleanup(io.Close)
-	srv := httptest.NewUnstartedServer(io)
+	// ForceBase64 asks for it in the handshake (b64=1), and only there, as
+	// engine.io-client does: the server keeps it for the session.
+	var b64Handshakes, b64Others atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch q := r.URL.Query(); {
+		case q.Has("b64") && !q.Has("sid"):
+			b64Handshakes.Add(1)
+		case q.Has("b64"):
+			b64Others.Add(1)
+		}
+		io.ServeHTTP(w, r)
+	}))
 	srv.Config.ErrorLog = log.New(stdio.Discard, "", 0) // the refused handshake below
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
@@ -322,6 +333,12 @@ func TestClientTLSAndBase64(t *testing.T) {
 		}
 		require.NoError(t, s.Emit("echo", []byte{0xff, 0, 1}))
 		assert.Equal(t, []byte{0xff, 0, 1}, mtRecv(t, echoes, "binary echo"))
+		if opts.ForceBase64 {
+			assert.EqualValues(t, 1, b64Handshakes.Load(), "b64=1 in the handshake")
+		} else {
+			assert.Zero(t, b64Handshakes.Load())
+		}
+		assert.Zero(t, b64Others.Load())
 	}
 	m := mtManager(t, srv.URL, ManagerOptions{NoReconnection: true})
 	err := m.Socket("/").Connect(mtCtx(t))
