@@ -264,11 +264,16 @@ func newFreezeProxy(t *testing.T, backend string) *freezeProxy {
 	})
 	pipe := func(dst, src net.Conn) {
 		defer wg.Done()
-		defer dst.Close()
 		buf := make([]byte, 4096)
 		for {
 			n, err := src.Read(buf)
 			if err != nil {
+				// A hung server closes nothing: once frozen, the other
+				// side's close (the server's own ping timeout) must not
+				// reach the client, or it would see "transport close".
+				if !p.frozen.Load() {
+					_ = dst.Close()
+				}
 				return
 			}
 			if !p.frozen.Load() {
