@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/siohost/siohost/core/eio"
 )
@@ -104,6 +105,9 @@ func (ns *Namespace) Local() *Broadcast { return ns.broadcast().Local() }
 
 // Volatile marks a broadcast as droppable for clients not ready for it.
 func (ns *Namespace) Volatile() *Broadcast { return ns.broadcast().Volatile() }
+
+// Timeout sets how long EmitWithAck waits for the acks of a broadcast.
+func (ns *Namespace) Timeout(d time.Duration) *Broadcast { return ns.broadcast().Timeout(d) }
 
 // FetchSockets returns the sockets of the namespace.
 func (ns *Namespace) FetchSockets() []*Socket { return ns.broadcast().FetchSockets() }

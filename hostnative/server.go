@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"sync"
+	"time"
 )
 
 // Server is a Socket.IO server: an http.Handler that speaks Socket.IO v5
@@ -129,8 +130,42 @@ func (s *Server) Use(mw func(*Socket) error) { s.Of("/").Use(mw) }
 // Emit sends an event to every socket of the "/" namespace.
 func (s *Server) Emit(event string, args ...any) error { return s.Of("/").Emit(event, args...) }
 
+// The broadcast shortcuts below act on the "/" namespace, as the
+// reference's io.to(), io.except()… do.
+
 // To selects the sockets of "/" in the given rooms for a broadcast.
 func (s *Server) To(rooms ...string) *Broadcast { return s.Of("/").To(rooms...) }
+
+// In is To.
+func (s *Server) In(rooms ...string) *Broadcast { return s.Of("/").In(rooms...) }
+
+// Except selects the sockets of "/" that are in none of the given rooms.
+func (s *Server) Except(rooms ...string) *Broadcast { return s.Of("/").Except(rooms...) }
+
+// Local limits a broadcast on "/" to this server's sockets.
+func (s *Server) Local() *Broadcast { return s.Of("/").Local() }
+
+// Volatile marks a broadcast on "/" as one that may be lost.
+func (s *Server) Volatile() *Broadcast { return s.Of("/").Volatile() }
+
+// Timeout sets how long EmitWithAck waits for the acks of a broadcast on "/".
+func (s *Server) Timeout(d time.Duration) *Broadcast { return s.Of("/").Timeout(d) }
+
+// Sockets returns the sockets connected to "/" on this server.
+func (s *Server) Sockets() []*Socket { return s.Of("/").Sockets() }
+
+// FetchSockets returns the sockets of "/" across the cluster.
+func (s *Server) FetchSockets() []*Socket { return s.Of("/").FetchSockets() }
+
+// SocketsJoin makes every socket of "/" join rooms.
+func (s *Server) SocketsJoin(rooms ...string) { s.Of("/").SocketsJoin(rooms...) }
+
+// SocketsLeave makes every socket of "/" leave rooms.
+func (s *Server) SocketsLeave(rooms ...string) { s.Of("/").SocketsLeave(rooms...) }
+
+// DisconnectSockets disconnects every socket of "/"; with close, their
+// Engine.IO connections are closed too.
+func (s *Server) DisconnectSockets(close bool) { s.Of("/").DisconnectSockets(close) }
 
 // Close disconnects every client ("server shutting down") and refuses new
 // ones from then on (503 Service Unavailable), as the reference's

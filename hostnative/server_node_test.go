@@ -265,13 +265,13 @@ func snServer(t *testing.T, opts ServerOptions, tweak func(io *Server, rec *snRe
 			var msg string
 			_ = ev.Arg(0, &msg)
 			info := map[string]any{
-				"inR":   len(io.Of("/").In("r").FetchSockets()),
-				"notR2": len(io.Of("/").Except("r2").FetchSockets()),
+				"inR":   len(io.In("r").FetchSockets()),
+				"notR2": len(io.Except("r2").FetchSockets()),
 				"toR":   len(s.To("r").FetchSockets()),
 			}
 			rec.add("shout-err", errString(errors.Join(
 				s.To("r").Emit("shouted", msg),
-				io.Of("/").Except("r2").Emit("notr2"),
+				io.Except("r2").Emit("notr2"),
 			)))
 			_ = ev.Ack(info)
 		})
