@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +37,10 @@ type config struct {
 	maxHTTPBufferSize int64
 	allowEIO3         bool
 	corsOrigins       []string
+	transports        []string      // nil: polling and websocket
+	noUpgrades        bool          // polling sessions stay on polling
+	recovery          time.Duration // connection state recovery window; 0: off
+	tlsCert, tlsKey   string        // both set: serve HTTPS
 	clientJS          string
 	core              string                 // "native" or "wasm"
 	coreWasm          string                 // the module for "wasm"; "": built from source
@@ -47,29 +52,58 @@ func main() {
 		os.Exit(runConnect(os.Args[2:], os.Stdout, os.Stderr))
 	}
 	var cfg config
-	var cors string
+	var cors, transports string
 	flag.StringVar(&cfg.addr, "addr", "localhost:3000", "listen address")
 	flag.DurationVar(&cfg.pingInterval, "ping-interval", 25*time.Second, "Engine.IO heartbeat interval")
 	flag.DurationVar(&cfg.pingTimeout, "ping-timeout", 20*time.Second, "Engine.IO heartbeat timeout")
 	flag.Int64Var(&cfg.maxHTTPBufferSize, "max-http-buffer-size", 1e6, "largest message or POST body, in bytes")
 	flag.BoolVar(&cfg.allowEIO3, "allow-eio3", false, "also accept Engine.IO v3 clients (socket.io-client 2.x)")
 	flag.StringVar(&cors, "cors-origin", "", `origins allowed to poll cross-origin, comma-separated, or "*" (default: none)`)
+	flag.StringVar(&transports, "transports", "polling,websocket", "transports accepted, comma-separated")
+	flag.BoolVar(&cfg.noUpgrades, "no-upgrades", false, "keep polling sessions on polling (no upgrade to WebSocket)")
+	flag.DurationVar(&cfg.recovery, "recovery", 0, "connection state recovery: how long a disconnected socket's state and missed broadcasts are kept, e.g. 2m (default: off)")
+	flag.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key)")
+	flag.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	flag.StringVar(&cfg.core, "core", "native", `where the protocol core runs: "native" (in Go) or "wasm" (the WebAssembly module, in wazero)`)
 	flag.StringVar(&cfg.coreWasm, "core-wasm", "", "with --core=wasm: path of the module (default: build it from source, which needs the go tool and the siohost source)")
 	flag.StringVar(&cfg.clientJS, "client-js", chat.DefaultClientJS, "path of the browser client socket.io.min.js (socket.io-client 4), served at "+chat.ClientJSPath)
 	flag.Parse()
-	for o := range strings.SplitSeq(cors, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			cfg.corsOrigins = append(cfg.corsOrigins, o)
-		}
-	}
+	cfg.corsOrigins = splitList(cors)
+	cfg.transports = splitList(transports)
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "siohost:", err)
 		os.Exit(1)
 	}
 }
 
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// check refuses flag values the server would misread.
+func (cfg config) check() error {
+	for _, t := range cfg.transports {
+		if t != "polling" && t != "websocket" {
+			return fmt.Errorf("--transports: %q is neither polling nor websocket", t)
+		}
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	return nil
+}
+
 func run(cfg config) error {
+	if err := cfg.check(); err != nil {
+		return err
+	}
 	switch cfg.core {
 	case "native":
 	case "wasm":
@@ -86,6 +120,16 @@ func run(cfg config) error {
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
+	}
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		// HTTP/1.1 only: a WebSocket upgrade takes over its connection,
+		// which HTTP/2 streams cannot hand over.
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
@@ -121,12 +165,18 @@ func newServer(cfg config) (*hostnative.Server, http.Handler) {
 		PingTimeout:       cfg.pingTimeout,
 		MaxHTTPBufferSize: cfg.maxHTTPBufferSize,
 		AllowEIO3:         cfg.allowEIO3,
+		Transports:        cfg.transports,
+		DisallowUpgrades:  cfg.noUpgrades,
 		Core:              cfg.newCore,
 	}
 	if len(cfg.corsOrigins) > 0 {
 		opts.CORS = &hostnative.CORSOptions{Origins: cfg.corsOrigins}
 	}
-	io := hostnative.NewServer(hostnative.ServerOptions{Engine: opts})
+	sopts := hostnative.ServerOptions{Engine: opts}
+	if cfg.recovery > 0 {
+		sopts.ConnectionStateRecovery = &hostnative.ConnectionStateRecovery{MaxDisconnectionDuration: cfg.recovery}
+	}
+	io := hostnative.NewServer(sopts)
 	io.Engine().OnConnectionError(func(e *hostnative.ConnectionError) {
 		slog.Info("connection refused", "code", e.Code, "message", e.Message, "context", e.Context,
 			"remote", e.Request.RemoteAddr, "url", e.Request.URL.RequestURI())
@@ -155,7 +205,11 @@ func printBanner(cfg config, io *hostnative.Server, addr string) {
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = "localhost"
 	}
-	base := "http://" + net.JoinHostPort(host, port)
+	scheme := "http://"
+	if cfg.tlsCert != "" {
+		scheme = "https://"
+	}
+	base := scheme + net.JoinHostPort(host, port)
 
 	protocols := "Engine.IO v4 (socket.io-client 3 and 4)"
 	if cfg.allowEIO3 {
@@ -166,9 +220,19 @@ func printBanner(cfg config, io *hostnative.Server, addr string) {
 		cors = strings.Join(cfg.corsOrigins, ", ")
 	}
 	fmt.Printf("siohost listening on %s\n", base)
-	fmt.Printf("  Socket.IO    %s%s  %s, polling and websocket\n", base, io.Path(), protocols)
+	transports := "polling and websocket"
+	switch {
+	case len(cfg.transports) == 1:
+		transports = cfg.transports[0] + " only"
+	case cfg.noUpgrades:
+		transports += ", no upgrades"
+	}
+	fmt.Printf("  Socket.IO    %s%s  %s, %s\n", base, io.Path(), protocols, transports)
 	fmt.Printf("               ping every %s, timeout %s; messages up to %d bytes; CORS: %s\n",
 		cfg.pingInterval, cfg.pingTimeout, cfg.maxHTTPBufferSize, cors)
+	if cfg.recovery > 0 {
+		fmt.Printf("               connection state recovery for %s\n", cfg.recovery)
+	}
 	core := "native (Go)"
 	if cfg.core == "wasm" {
 		core = "WebAssembly (wazero), module " + cfg.coreWasm

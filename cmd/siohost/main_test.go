@@ -3,8 +3,16 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -94,62 +102,91 @@ func testHandler(t *testing.T, core hostnative.CoreFactory) {
 	require.Equal(t, http.StatusBadRequest, res.StatusCode)
 }
 
-// TestProcess runs the command: it prints what it serves, warns when the
-// browser client is missing, serves the page, and exits 0 on SIGTERM.
-func TestProcess(t *testing.T) {
+// siohostProcess is the built command, running.
+type siohostProcess struct {
+	addr   string
+	cmd    *exec.Cmd
+	lines  chan string // stdout, line by line
+	stderr *lockedBuffer
+	exited chan struct{}
+	err    error // of Wait, once exited is closed
+}
+
+// startProcess builds the command and runs it on a free port with args.
+func startProcess(t *testing.T, args ...string) *siohostProcess {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "siohost")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	addr := ln.Addr().String()
+	p := &siohostProcess{addr: ln.Addr().String(), lines: make(chan string, 100), stderr: &lockedBuffer{}, exited: make(chan struct{})}
 	require.NoError(t, ln.Close())
 
-	cmd := exec.Command(bin, "-addr", addr, "-client-js", filepath.Join(t.TempDir(), "missing.js"))
-	stdout, err := cmd.StdoutPipe()
+	p.cmd = exec.Command(bin, append([]string{"-addr", p.addr}, args...)...)
+	stdout, err := p.cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-	var waitErr error
-	exited := make(chan struct{})
+	p.cmd.Stderr = p.stderr
+	require.NoError(t, p.cmd.Start())
 	t.Cleanup(func() {
 		select {
-		case <-exited:
+		case <-p.exited:
 		default:
-			_ = cmd.Process.Kill()
-			<-exited
+			_ = p.cmd.Process.Kill()
+			<-p.exited
 		}
 	})
-
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	lines := make(chan string, 100)
+	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
 	go func() {
-		defer close(lines)
+		defer close(p.lines)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			lines <- sc.Text()
+			p.lines <- sc.Text()
 		}
 	}()
+	return p
+}
+
+// banner reads stdout up to the line that starts with last.
+func (p *siohostProcess) banner(t *testing.T, last string) string {
+	t.Helper()
 	var banner []string
 	timeout := time.After(10 * time.Second)
-read:
 	for {
 		select {
-		case l, ok := <-lines:
+		case l, ok := <-p.lines:
 			if !ok {
-				break read
+				t.Fatalf("no %q in %q; stderr: %s", last, banner, p.stderr.String())
 			}
 			banner = append(banner, l)
-			if strings.HasPrefix(l, "The Socket.IO server works") {
-				break read
+			if strings.HasPrefix(strings.TrimSpace(l), last) {
+				return strings.Join(banner, "\n")
 			}
 		case <-timeout:
-			t.Fatalf("no warning in %q; stderr: %s", banner, stderr.String())
+			t.Fatalf("no %q in %q; stderr: %s", last, banner, p.stderr.String())
 		}
 	}
-	text := strings.Join(banner, "\n")
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (p *siohostProcess) stop(t *testing.T) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-p.exited:
+		require.NoError(t, p.err, "stderr: %s", p.stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("siohost did not exit after SIGTERM")
+	}
+}
+
+// TestProcess runs the command: it prints what it serves, warns when the
+// browser client is missing, serves the page, and exits 0 on SIGTERM.
+func TestProcess(t *testing.T) {
+	p := startProcess(t, "-client-js", filepath.Join(t.TempDir(), "missing.js"))
+	addr := p.addr
+	text := p.banner(t, "The Socket.IO server works")
 	require.Contains(t, text, "siohost listening on http://"+addr)
 	require.Contains(t, text, "http://"+addr+"/socket.io/")
 	require.Contains(t, text, "chat demo    http://"+addr+"/")
@@ -161,15 +198,106 @@ read:
 	res, body = get(t, "http://"+addr+chat.ClientJSPath)
 	require.Equal(t, http.StatusNotFound, res.StatusCode)
 	require.Contains(t, body, "make run")
+	p.stop(t)
+}
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case <-exited:
-		require.NoError(t, waitErr, "stderr: %s", stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("siohost did not exit after SIGTERM")
+// TestProcessTLS: with --tls-cert/--tls-key the command serves HTTPS, and
+// the official socket.io-client 4 plays the chat over wss; --transports
+// and --recovery reach the server.
+func TestProcessTLS(t *testing.T) {
+	nodetest.Require(t)
+	dir := t.TempDir()
+	certFile, keyFile := writeSelfSigned(t, dir)
+	clientJS := filepath.Join(nodetest.Dir(), "node_modules", "sio-client-v4", "dist", "socket.io.min.js")
+	p := startProcess(t, "-tls-cert", certFile, "-tls-key", keyFile, "-transports", "websocket",
+		"-recovery", "1m", "-client-js", clientJS)
+	text := p.banner(t, "chat demo")
+	base := "https://" + p.addr
+	require.Contains(t, text, "siohost listening on "+base)
+	require.Contains(t, text, "websocket only")
+	require.Contains(t, text, "connection state recovery for 1m0s")
+
+	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	res, err := insecure.Get(base + "/socket.io/?EIO=4&transport=polling")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, http.StatusBadRequest, res.StatusCode, "polling is off: %s", body)
+	require.Contains(t, string(body), "Transport unknown")
+
+	// The Node client trusts the self-signed certificate as its CA.
+	t.Setenv("SIO_CA", certFile)
+	lines := nodetest.Run(t, "chat_client.js", base, "websocket")
+	require.NotEmpty(t, lines)
+	for _, l := range lines {
+		require.NotContains(t, l, "error", "%v", lines)
 	}
+	p.stop(t)
+}
+
+// TestFlagsRefused: flag values the server would misread stop it with a
+// message.
+func TestFlagsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  config
+		want string
+	}{
+		{config{transports: []string{"websocket", "xhr"}}, `--transports: "xhr"`},
+		{config{tlsCert: "cert.pem"}, "--tls-cert and --tls-key go together"},
+		{config{tlsCert: "missing.pem", tlsKey: "missing.key", addr: "127.0.0.1:0", core: "native"}, "--tls-cert/--tls-key"},
+	} {
+		err := run(tc.cfg)
+		require.Error(t, err)
+		require.Contains(t, err.Error(), tc.want)
+	}
+}
+
+// writeSelfSigned writes a certificate for 127.0.0.1 and its key.
+func writeSelfSigned(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "siohost test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	kder, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600))
+	return certFile, keyFile
 }
 
 // Node peers are run through internal/nodetest.
 type lockedBuffer = nodetest.Buffer
+
+// TestHandlerRecovery: --recovery turns on connection state recovery, so
+// the CONNECT reply carries a private session id.
+func TestHandlerRecovery(t *testing.T) {
+	for _, recovery := range []time.Duration{0, time.Minute} {
+		srv, h := newServer(config{pingInterval: time.Second, pingTimeout: time.Second, maxHTTPBufferSize: 1e6, recovery: recovery})
+		ts := httptest.NewServer(h)
+		_, body := get(t, ts.URL+"/socket.io/?EIO=4&transport=polling")
+		var hs struct{ SID string }
+		require.NoError(t, json.Unmarshal([]byte(body[1:]), &hs))
+		url := ts.URL + "/socket.io/?EIO=4&transport=polling&sid=" + hs.SID
+		res, err := http.Post(url, "text/plain", strings.NewReader(`40{"nick":"ann"}`))
+		require.NoError(t, err)
+		res.Body.Close()
+		_, body = get(t, url)
+		require.True(t, strings.HasPrefix(body, `40{"sid":`), body)
+		require.Equal(t, recovery > 0, strings.Contains(body, `"pid":`), body)
+		srv.Close()
+		ts.Close()
+	}
+}

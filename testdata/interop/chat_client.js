@@ -1,7 +1,7 @@
 // Drives the chat of examples/chat/chat with the official socket.io-client
 // 4 and prints one JSON object per observed step, for the Go test to assert.
 //
-// usage: node chat_client.js <url> <transports,comma,separated>
+// usage: [SIO_CA=ca.pem] node chat_client.js <url> <transports,comma,separated>
 //
 // alice and bob join room "go", carol room "elsewhere". bob types (alice
 // sees it), alice sends a message and an image (bob gets both, alice gets
@@ -22,8 +22,11 @@ const fail = (msg) => {
 };
 setTimeout(() => fail("timeout"), 15000).unref();
 
+// SIO_CA: a PEM file of the certificate authority to trust for https.
+const ca = process.env.SIO_CA ? require("fs").readFileSync(process.env.SIO_CA) : undefined;
+
 function client(nick, room) {
-  const s = io(url, { auth: { nick, room }, transports, forceNew: true, reconnection: false });
+  const s = io(url, { auth: { nick, room }, transports, forceNew: true, reconnection: false, ca });
   s.on("connect_error", (err) => fail(nick + ": connect_error " + err.message));
   return s;
 }
