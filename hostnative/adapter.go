@@ -62,8 +62,9 @@ func NewMemoryAdapter(ns *Namespace) Adapter {
 }
 
 func (a *MemoryAdapter) AddAll(id string, rooms []string) {
+	var events []RoomEvent
+	watched := a.ns.rooms.watched()
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	mine := a.sids[id]
 	if mine == nil {
 		mine = make(map[string]struct{}, len(rooms))
@@ -75,36 +76,63 @@ func (a *MemoryAdapter) AddAll(id string, rooms []string) {
 		if members == nil {
 			members = make(map[string]struct{})
 			a.rooms[r] = members
+			if watched {
+				events = append(events, RoomEvent{Kind: RoomCreated, Room: r})
+			}
 		}
-		members[id] = struct{}{}
+		if _, in := members[id]; !in {
+			members[id] = struct{}{}
+			if watched {
+				events = append(events, RoomEvent{Kind: RoomJoined, Room: r, ID: id})
+			}
+		}
 	}
+	a.mu.Unlock()
+	a.ns.emitRoomEvents(events)
 }
 
 func (a *MemoryAdapter) Del(id, room string) {
+	var events []RoomEvent
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if mine := a.sids[id]; mine != nil {
 		delete(mine, room)
 	}
-	a.leave(id, room)
+	events = a.leave(id, room, events)
+	a.mu.Unlock()
+	a.ns.emitRoomEvents(events)
 }
 
-func (a *MemoryAdapter) leave(id, room string) {
-	if members := a.rooms[room]; members != nil {
-		delete(members, id)
-		if len(members) == 0 {
-			delete(a.rooms, room)
+// leave takes id out of room, dropping the room once empty; it appends the
+// events to report when someone listens.
+func (a *MemoryAdapter) leave(id, room string, events []RoomEvent) []RoomEvent {
+	members := a.rooms[room]
+	if members == nil {
+		return events
+	}
+	_, in := members[id]
+	delete(members, id)
+	watched := a.ns.rooms.watched()
+	if in && watched {
+		events = append(events, RoomEvent{Kind: RoomLeft, Room: room, ID: id})
+	}
+	if len(members) == 0 {
+		delete(a.rooms, room)
+		if watched {
+			events = append(events, RoomEvent{Kind: RoomDeleted, Room: room})
 		}
 	}
+	return events
 }
 
 func (a *MemoryAdapter) DelAll(id string) {
+	var events []RoomEvent
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	for r := range a.sids[id] {
-		a.leave(id, r)
+		events = a.leave(id, r, events)
 	}
 	delete(a.sids, id)
+	a.mu.Unlock()
+	a.ns.emitRoomEvents(events)
 }
 
 func (a *MemoryAdapter) SocketRooms(id string) []string {

@@ -19,6 +19,7 @@ type Namespace struct {
 	adapter Adapter
 	ackIDs  atomic.Int64
 	saved   *sessionStore // connection state recovery, when on
+	rooms   roomHook      // OnRoomEvent
 
 	mu      sync.RWMutex
 	sockets map[string]*Socket
