@@ -33,7 +33,9 @@ func (k RoomEventKind) String() string {
 }
 
 // roomHook holds a namespace's room-event handler.
-type roomHook struct{ fn atomic.Pointer[func(RoomEvent)] }
+type roomHook struct {
+	fn atomic.Pointer[func(RoomEvent)]
+}
 
 // OnRoomEvent sets the handler told about every room created, deleted,
 // joined or left in the namespace (the reference's adapter events). It
