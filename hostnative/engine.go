@@ -24,6 +24,7 @@ type Engine struct {
 	epoch        time.Time
 	onConnection atomic.Pointer[func(*EngineConn)]
 	onConnError  atomic.Pointer[func(*ConnectionError)]
+	onHeaders    [2]atomic.Pointer[func(http.Header, *http.Request)] // initial, every
 	upgrader     ws.HTTPUpgrader
 	sio          *Server      // the Socket.IO server on top, if any
 	busy         atomic.Int64 // connection queues being drained
@@ -77,6 +78,37 @@ func (e *Engine) OnConnection(fn func(*EngineConn)) { e.onConnection.Store(&fn) 
 
 // OnConnectionError sets the handler told about every refused request.
 func (e *Engine) OnConnectionError(fn func(*ConnectionError)) { e.onConnError.Store(&fn) }
+
+// OnInitialHeaders sets a hook that may change the headers of the answer
+// to a handshake (the first polling GET, or a WebSocket opened without a
+// session id), as the reference's "initial_headers" event. The session
+// cookie (EngineOptions.Cookie) is already set.
+func (e *Engine) OnInitialHeaders(fn func(h http.Header, r *http.Request)) {
+	e.onHeaders[0].Store(&fn)
+}
+
+// OnHeaders sets a hook that may change the headers of every successful
+// answer of a session: polling responses, and WebSocket upgrades, as the
+// reference's "headers" event. For a handshake it runs after the
+// OnInitialHeaders hook.
+func (e *Engine) OnHeaders(fn func(h http.Header, r *http.Request)) { e.onHeaders[1].Store(&fn) }
+
+// headers prepares the headers of a successful answer to r: for the
+// answer that opens session sid (sid empty otherwise), the session cookie
+// and the initial hook first.
+func (e *Engine) headers(h http.Header, r *http.Request, sid string) {
+	if sid != "" {
+		if c := e.opts.Cookie; c != nil {
+			h.Add("Set-Cookie", sessionCookie(c, sid))
+		}
+		if fn := e.onHeaders[0].Load(); fn != nil {
+			e.safely(func() { (*fn)(h, r) })
+		}
+	}
+	if fn := e.onHeaders[1].Load(); fn != nil {
+		e.safely(func() { (*fn)(h, r) })
+	}
+}
 
 // Len returns the number of open sessions.
 func (e *Engine) Len() int {
@@ -217,10 +249,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = io.WriteString(w, out.reject)
 	case out.respond:
-		if c := e.opts.Cookie; c != nil && out.sid != "" {
-			w.Header().Add("Set-Cookie", sessionCookie(c, out.sid))
-		}
-		e.respond(w, r, out.resp)
+		e.respond(w, r, out.resp, out.sid)
 	case out.readBody:
 		e.readBody(w, r, sh, req.Conn, h, out.limit)
 	case wait != nil:

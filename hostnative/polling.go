@@ -20,8 +20,13 @@ var contentTypes = [...]string{
 	eio.ContentJSON:   "application/json",
 }
 
-func (e *Engine) respond(w http.ResponseWriter, r *http.Request, resp pollResponse) {
+// respond writes a polling answer; sid is the id of the session it opens,
+// if it does.
+func (e *Engine) respond(w http.ResponseWriter, r *http.Request, resp pollResponse, sid string) {
 	h := w.Header()
+	if resp.status == http.StatusOK {
+		e.headers(h, r, sid)
+	}
 	if resp.content != eio.ContentNone {
 		h.Set("Content-Type", contentTypes[resp.content])
 	}
@@ -46,7 +51,7 @@ func (e *Engine) respond(w http.ResponseWriter, r *http.Request, resp pollRespon
 func (e *Engine) waitPoll(w http.ResponseWriter, r *http.Request, sh *shard, conn uint64, h eio.Handle, wait chan pollResponse) {
 	select {
 	case resp := <-wait:
-		e.respond(w, r, resp)
+		e.respond(w, r, resp, "")
 	case <-r.Context().Done():
 		b := sh.begin(0, nil)
 		_, parked := sh.waiters[conn]
@@ -86,7 +91,7 @@ func (e *Engine) readBody(w http.ResponseWriter, r *http.Request, sh *shard, con
 		ec.throttle()
 	}
 	if out.respond {
-		e.respond(w, r, out.resp)
+		e.respond(w, r, out.resp, "")
 	}
 }
 
@@ -96,8 +101,10 @@ const bodyTimeout = 30 * time.Second
 // serveWebSocket completes an upgrade the core accepted.
 func (e *Engine) serveWebSocket(w http.ResponseWriter, r *http.Request, sh *shard, wc *wsConn, sid string) {
 	up := e.upgrader
-	if c := e.opts.Cookie; c != nil && sid != "" {
-		up.Header = http.Header{"Set-Cookie": {sessionCookie(c, sid)}}
+	h := make(http.Header)
+	e.headers(h, r, sid) // sid: the session this upgrade opens, if it does
+	if len(h) > 0 {
+		up.Header = h
 	}
 	nc, rw, _, err := up.Upgrade(r, w)
 	if err != nil {

@@ -1,7 +1,7 @@
 // Drives an official engine.io-client against a server under test and prints
 // one JSON object per observed event, for the Go tests to assert on.
 //
-// usage: node eio_client.js <3|6> <url> <transports,comma,separated> <upgrade:true|false> <holdMs>
+// usage: [EIO_CREDENTIALS=1] node eio_client.js <3|6> <url> <transports,comma,separated> <upgrade:true|false> <holdMs>
 //
 // The client opens a session, sends a text and a binary message and waits
 // for both to come back (the server echoes), then, if an upgrade is expected,
@@ -27,7 +27,9 @@ if (version === "3") {
   socket = eio(url, { transports, upgrade, path: "/engine.io" });
 } else {
   const { Socket } = require("eio-client-v6");
-  socket = new Socket(url, { transports, upgrade, path: "/engine.io" });
+  // EIO_CREDENTIALS=1: keep the cookies the server sets and send them back
+  // (withCredentials; engine.io-client 6 has its own cookie jar in Node).
+  socket = new Socket(url, { transports, upgrade, path: "/engine.io", withCredentials: process.env.EIO_CREDENTIALS === "1" });
 }
 
 let waiting = null; // resolves on the next message
