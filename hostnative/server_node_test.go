@@ -189,6 +189,9 @@ func snServer(t *testing.T, opts ServerOptions, tweak func(io *Server, rec *snRe
 				"auth":      s.Handshake().Auth,
 				"token":     s.Handshake().Query.Get("token"),
 				"transport": s.Conn().Transport(),
+				"address":   s.Handshake().Address,
+				"xdomain":   s.Handshake().XDomain,
+				"secure":    s.Handshake().Secure,
 			})))
 		}
 	}
@@ -361,7 +364,10 @@ func TestNodeSIOConnect(t *testing.T) {
 		if c.v2() {
 			wantAuth, wantToken = map[string]any{}, "abc"
 		}
-		want := map[string]any{"id": sc.ID, "nsp": "/", "auth": wantAuth, "token": wantToken, "transport": first}
+		// The Node client sends no Origin; the address is the IP alone,
+		// as the reference's handshake.address.
+		want := map[string]any{"id": sc.ID, "nsp": "/", "auth": wantAuth, "token": wantToken, "transport": first,
+			"address": "127.0.0.1", "xdomain": false, "secure": false}
 		if c.mode == "upgrade" {
 			want["transport"] = "websocket"
 		}

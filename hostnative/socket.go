@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -22,11 +23,19 @@ type Handshake struct {
 	Query   url.Values
 	// Auth is the CONNECT payload ({} when the client sent none). For v2
 	// clients it is built from the namespace's query string.
-	Auth    json.RawMessage
+	Auth json.RawMessage
+	// Address is the client's IP address, without the port, as the
+	// reference's handshake.address (a proxy's, behind one: see
+	// Headers["X-Forwarded-For"]).
 	Address string
-	Time    time.Time
-	URL     string
-	Secure  bool
+	// Time the connection was opened (the reference's time and issued).
+	Time time.Time
+	// URL is the request URI of the handshake.
+	URL string
+	// Secure reports a TLS connection.
+	Secure bool
+	// XDomain reports a cross-origin request (an Origin header).
+	XDomain bool
 }
 
 // Socket is a client's connection to one namespace.
@@ -120,16 +129,25 @@ func (s *Socket) Handshake() *Handshake {
 		Headers: r.Header,
 		Query:   r.URL.Query(),
 		Auth:    s.auth,
-		Address: r.RemoteAddr,
+		Address: remoteIP(r.RemoteAddr),
 		Time:    s.conn.opened,
 		URL:     r.URL.RequestURI(),
 		Secure:  r.TLS != nil,
+		XDomain: r.Header.Get("Origin") != "",
 	}
 	if h.Auth == nil {
 		h.Auth = json.RawMessage("{}")
 	}
 	s.handshake.CompareAndSwap(nil, h)
 	return s.handshake.Load()
+}
+
+// remoteIP strips the port from a RemoteAddr.
+func remoteIP(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 // Conn returns the Engine.IO connection under the socket: its transport
