@@ -101,6 +101,8 @@ func TestWasmCore(t *testing.T) {
 		"EngineHTTPBinaryPOSTv4":              TestEngineHTTPBinaryPOSTv4,
 		"EngineHTTPErrorCodes":                TestEngineHTTPErrorCodes,
 		"EngineHTTPPollingV3":                 TestEngineHTTPPollingV3,
+		"EngineHTTPJSONP":                     TestEngineHTTPJSONP,
+		"EngineHTTPJSONPv3":                   TestEngineHTTPJSONPv3,
 		"EngineHTTPGETDropped":                TestEngineHTTPGETDropped,
 		"EngineHTTPConcurrentSends":           TestEngineHTTPConcurrentSends,
 		"EngineMessagesDoNotAlias":            TestEngineMessagesDoNotAlias,
