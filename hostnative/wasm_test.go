@@ -103,6 +103,7 @@ func TestWasmCore(t *testing.T) {
 		"EngineHTTPPollingV3":                 TestEngineHTTPPollingV3,
 		"EngineHTTPJSONP":                     TestEngineHTTPJSONP,
 		"EngineHTTPJSONPv3":                   TestEngineHTTPJSONPv3,
+		"JSONPBrowser":                        TestJSONPBrowser, // real JSONP clients
 		"EngineHTTPGETDropped":                TestEngineHTTPGETDropped,
 		"EngineHTTPConcurrentSends":           TestEngineHTTPConcurrentSends,
 		"EngineMessagesDoNotAlias":            TestEngineMessagesDoNotAlias,
