@@ -12,10 +12,10 @@
 // events happened; a panicking handler is recovered and logged with log/slog.
 //
 // The polling transport includes JSONP polling, which socket.io-client 2.x
-// (engine.io-client 3.x) uses in browsers with forceJSONP: a handshake with
-// a "j" query parameter makes the session's GET answers scripts
-// (___eio[j]("payload");) and its POSTs forms (field d), with the limits,
-// errors and upgrade of plain polling (see EngineOptions.Transports).
+// and 3.x use in browsers with forceJSONP: a handshake with a "j" query
+// parameter makes the session's GET answers scripts (___eio[j]("payload");)
+// and its POSTs forms (field d), with the limits, errors and upgrade of
+// plain polling (see EngineOptions.Transports).
 //
 // The protocol core (core/eio and core/sio) runs natively by default.
 // EngineOptions.Core chooses where it runs instead: with a hostwasm Module

@@ -17,7 +17,7 @@ import (
 
 // JSONP polling through real HTTP: GET answers are scripts calling
 // ___eio[j] with the payload plain polling would send, POST bodies are forms
-// as engine.io-client 3.x posts them.
+// as engine.io-client 3.x and 4.x post them.
 
 // unwrapJSONP checks that body is the script ___eio[index]("...");, with a
 // string literal that JavaScript can hold (no raw U+2028/U+2029), and
@@ -35,7 +35,7 @@ func unwrapJSONP(t *testing.T, body []byte, index string) string {
 	return payload
 }
 
-// jsonpForm encodes payload as engine.io-client 3.x's JSONP transport
+// jsonpForm encodes payload as engine.io-client 3.x/4.x's JSONP transport
 // posts it: a backslash-n becomes a backslash and a newline, then every
 // newline a backslash-n, in the form field d.
 func jsonpForm(payload string) []byte {

@@ -6,9 +6,10 @@ import (
 )
 
 // JSONP polling is the variant of the polling transport that browsers
-// without cross-origin XHR use (engine.io-client 3.x with forceJSONP, the
-// client of socket.io-client 2.x). A polling handshake with a "j" query
-// parameter makes the session a JSONP one, for its whole life:
+// without cross-origin XHR use (engine.io-client 3.x and 4.x with
+// forceJSONP, under socket.io-client 2.x and 3.x; later clients dropped
+// it). A polling handshake with a "j" query parameter makes the session a
+// JSONP one, for its whole life:
 //
 //   - the answer to each of its GETs is a script that hands the payload plain
 //     polling would send to the client's callback number j:
@@ -82,7 +83,7 @@ const maxFormFields = 1000
 // DecodeJSONPBody returns the payload of a JSONP POST body: the value of
 // its form field "d", URL-decoded ("+" is a space, "%XX" a byte, and a "%"
 // not followed by two hex digits is kept as is), then with its newlines
-// restored. The client (engine.io-client 3.x) posts through a textarea,
+// restored. The client (engine.io-client 3.x/4.x) posts through a textarea,
 // which would turn newlines into CRLF, so it sends a backslash-n that was
 // in the payload as two backslashes and an n, and a newline as a backslash
 // and an n; this undoes that the way the reference server does, so a
