@@ -11,6 +11,12 @@
 // application registers run one at a time per connection, in the order the
 // events happened; a panicking handler is recovered and logged with log/slog.
 //
+// The polling transport includes JSONP polling, which socket.io-client 2.x
+// and 3.x use in browsers with forceJSONP: a handshake with a "j" query
+// parameter makes the session's GET answers scripts (___eio[j]("payload");)
+// and its POSTs forms (field d), with the limits, errors and upgrade of
+// plain polling (see EngineOptions.Transports).
+//
 // The protocol core (core/eio and core/sio) runs natively by default.
 // EngineOptions.Core chooses where it runs instead: with a hostwasm Module
 // m, Core: m.NewCore runs each shard's core in WebAssembly, behind the same

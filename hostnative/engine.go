@@ -214,6 +214,10 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Upgrade:   upgrade,
 		Binary:    r.Header.Get("Content-Type") == "application/octet-stream",
 	}
+	if j, ok := q["j"]; ok {
+		// JSONP polling; the reference reads the last of repeated values.
+		req.JSONP, req.J = true, j[len(j)-1]
+	}
 	if origin := r.Header.Get("Origin"); origin != "" && !validHeaderValue(origin) {
 		req.Origin, req.BadOrigin = origin, true
 	}

@@ -25,6 +25,11 @@ type EngineOptions struct {
 	// bytes; it is reported to clients as maxPayload. Default 1e6.
 	MaxHTTPBufferSize int64
 	// Transports enabled, among "polling" and "websocket". Default both.
+	// "polling" includes JSONP polling, as in the reference: a polling
+	// handshake with a "j" query parameter (socket.io-client 2.x or 3.x in
+	// a browser with forceJSONP) gets its answers as scripts calling
+	// ___eio[j] and posts its payloads as forms; disabling polling disables
+	// it too.
 	Transports []string
 	// DisallowUpgrades stops polling sessions from upgrading to WebSocket
 	// (the reference's allowUpgrades: false).

@@ -101,6 +101,9 @@ func TestWasmCore(t *testing.T) {
 		"EngineHTTPBinaryPOSTv4":              TestEngineHTTPBinaryPOSTv4,
 		"EngineHTTPErrorCodes":                TestEngineHTTPErrorCodes,
 		"EngineHTTPPollingV3":                 TestEngineHTTPPollingV3,
+		"EngineHTTPJSONP":                     TestEngineHTTPJSONP,
+		"EngineHTTPJSONPv3":                   TestEngineHTTPJSONPv3,
+		"JSONPBrowser":                        TestJSONPBrowser, // real JSONP clients
 		"EngineHTTPGETDropped":                TestEngineHTTPGETDropped,
 		"EngineHTTPConcurrentSends":           TestEngineHTTPConcurrentSends,
 		"EngineMessagesDoNotAlias":            TestEngineMessagesDoNotAlias,

@@ -10,35 +10,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/siohost/siohost/hostnative"
 	"github.com/stretchr/testify/require"
+
+	"github.com/siohost/siohost/hostnative"
+	"github.com/siohost/siohost/internal/browsertest"
 )
 
 // TestBrowser runs bindings/js in headless Chromium against a siohost
 // server: testdata/test.js drives the client through its cases and posts
 // each step to /report. No WebDriver: the page reports by itself.
-
-// chromiumPath finds the browser; the test skips without one unless CI is
-// set.
-func chromiumPath(t *testing.T) string {
-	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found, and CI is set: install it (Debian: apt-get install chromium)")
-	}
-	t.Skip("chromium not found (Debian: apt-get install chromium); the browser test needs it")
-	return ""
-}
 
 // buildModule builds the core module from source into dir, with the flags
 // of bindings/wasm's go:generate line.
@@ -93,36 +78,21 @@ func newIOServer(t *testing.T) *hostnative.Server {
 	return io
 }
 
-type report struct {
-	Step    string          `json:"step"`
-	OK      bool            `json:"ok"`
-	Detail  json.RawMessage `json:"detail"`
-	Restart bool            `json:"restart"`
-	Log     string          `json:"log"`
-	Done    bool            `json:"done"`
-}
-
 func TestBrowser(t *testing.T) {
-	chromium := chromiumPath(t)
+	chromium := browsertest.Chromium(t)
 	baseGoroutines := runtime.NumGoroutine()
 	tmp := t.TempDir()
 	wasm := buildModule(t, tmp)
 
 	var current atomic.Pointer[hostnative.Server]
 	current.Store(newIOServer(t))
-	reports := make(chan report, 64)
+	reports := make(chan browsertest.Report, 64)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/socket.io/", func(w http.ResponseWriter, r *http.Request) { current.Load().ServeHTTP(w, r) })
 	mux.Handle("/js/", http.StripPrefix("/js/", http.FileServer(http.Dir("."))))
 	mux.Handle("/test/", http.StripPrefix("/test/", http.FileServer(http.Dir("testdata"))))
 	mux.HandleFunc("/siohost-core.wasm", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, wasm) })
-	mux.HandleFunc("/report", func(w http.ResponseWriter, r *http.Request) {
-		var rep report
-		if err := json.NewDecoder(r.Body).Decode(&rep); err == nil {
-			reports <- rep
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+	mux.HandleFunc("/report", browsertest.ReportHandler(reports))
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -137,23 +107,14 @@ func TestBrowser(t *testing.T) {
 		_ = srv.Close()
 	}
 
-	profile := filepath.Join(tmp, "profile")
-	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-		"--user-data-dir="+profile, "http://"+addr+"/test/index.html")
-	var chromeOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &chromeOut, &chromeOut
-	// Its own process group: chromium's helpers go with it at the end.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, cmd.Start())
+	browser := browsertest.Launch(t, chromium, "http://"+addr+"/test/index.html")
 	defer func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
+		browser.Stop()
 		stopServer()
-		waitGoroutines(t, baseGoroutines)
+		browsertest.WaitGoroutines(t, baseGoroutines)
 	}()
 
-	seen := map[string]report{}
+	seen := map[string]browsertest.Report{}
 	deadline := time.After(120 * time.Second)
 wait:
 	for {
@@ -180,7 +141,7 @@ wait:
 				t.Logf("%s %v %s", rep.Step, rep.OK, rep.Detail)
 			}
 		case <-deadline:
-			t.Fatalf("the page did not finish within 120 s; steps: %v\nchromium: %s", keys(seen), tail(chromeOut.String()))
+			t.Fatalf("the page did not finish within 120 s; steps: %v\nchromium: %s", browsertest.Keys(seen), browser.Output())
 		}
 	}
 	for _, name := range []string{"connect", "upgrade", "text ack", "binary ack", "server ack", "ack timeout",
@@ -207,35 +168,4 @@ wait:
 		t.Logf("per message in the browser: %.1f µs round trip one by one; batched in one turn: %.1f µs with acks (%d core calls for %d emits and their acks), %.1f µs without (of which %.2f µs in the core's client_process)",
 			p.RoundTripMs*1000, p.BatchedAckMs*1000, p.CoreCallsForBatch, p.N, p.NoAckMs*1000, p.CoreEmitMs*1000)
 	}
-}
-
-func keys(m map[string]report) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
-func tail(s string) string {
-	if len(s) > 4000 {
-		s = s[len(s)-4000:]
-	}
-	return strings.TrimSpace(s)
-}
-
-// waitGoroutines fails the test if goroutines started by it are still
-// running once things had time to stop.
-func waitGoroutines(t *testing.T, base int) {
-	var n int
-	for range 300 {
-		http.DefaultClient.CloseIdleConnections()
-		if n = runtime.NumGoroutine(); n <= base+2 {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	t.Errorf("goroutines: %d before, %d after:\n%s", base, n, buf)
 }

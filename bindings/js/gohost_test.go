@@ -16,6 +16,7 @@ import (
 	"github.com/gobwas/ws/wsutil"
 	"github.com/siohost/siohost/core/abi"
 	"github.com/siohost/siohost/core/eio"
+	"github.com/siohost/siohost/internal/browsertest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -250,7 +251,7 @@ func TestGoHost(t *testing.T) {
 	defer func() {
 		h.close()
 		_ = srv.Close()
-		waitGoroutines(t, base)
+		browsertest.WaitGoroutines(t, base)
 	}()
 	h.do(func(e *abi.ClientEncoder) { e.Create(abi.ClientOptions{Delay: 100, DelayMax: 200}) })
 	c = uint32(h.out.Results[0].Value)

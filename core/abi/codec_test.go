@@ -17,7 +17,8 @@ func encodeInput(e *Encoder, in *Input) {
 		e.Request(&eio.Request{Conn: in.Conn, Method: string(in.Method), EIO: string(in.EIO),
 			Transport: string(in.Transport), SID: string(in.SID), Origin: string(in.Origin),
 			RefusedMessage: string(in.Text), B64: in.Flags&ReqB64 != 0, Upgrade: in.Flags&ReqUpgrade != 0,
-			Binary: in.Flags&ReqBinary != 0, BadOrigin: in.Flags&ReqBadOrigin != 0, Refused: in.Flags&ReqRefused != 0})
+			Binary: in.Flags&ReqBinary != 0, BadOrigin: in.Flags&ReqBadOrigin != 0, Refused: in.Flags&ReqRefused != 0,
+			JSONP: in.Flags&ReqJSONP != 0, J: string(in.J)})
 	case InBody:
 		e.Body(in.Conn, in.Session, in.Data, eio.BodyStatus(in.Flags))
 	case InFrame:
@@ -53,7 +54,8 @@ func encodeInput(e *Encoder, in *Input) {
 // strings both represented.
 func sampleInputs(e *Encoder) {
 	e.Request(&eio.Request{Conn: 1<<40 + 7, Method: "GET", EIO: "4", Transport: "polling", SID: "AQEBAQEBAQEBAQEBAQEB",
-		B64: true, Upgrade: true, Binary: true, Origin: "o\x01", BadOrigin: true, Refused: true, RefusedMessage: "no"})
+		B64: true, Upgrade: true, Binary: true, Origin: "o\x01", BadOrigin: true, Refused: true, RefusedMessage: "no",
+		JSONP: true, J: "12"})
 	e.Body(2, 0x100001, []byte("4hello\x1e4"), eio.BodyTimeout)
 	e.Frame(3, 0x200001, true, []byte{})
 	e.Frame(3, 0x200001, false, nil)
@@ -84,8 +86,8 @@ func TestInputRoundTrip(t *testing.T) {
 	r := &ins.List[0]
 	require.Equal(t, InRequest, r.Kind)
 	require.Equal(t, uint64(1<<40+7), r.Conn)
-	require.Equal(t, "GET|4|polling|AQEBAQEBAQEBAQEBAQEB|o\x01|no",
-		string(r.Method)+"|"+string(r.EIO)+"|"+string(r.Transport)+"|"+string(r.SID)+"|"+string(r.Origin)+"|"+string(r.Text))
+	require.Equal(t, "GET|4|polling|AQEBAQEBAQEBAQEBAQEB|o\x01|no|12",
+		string(r.Method)+"|"+string(r.EIO)+"|"+string(r.Transport)+"|"+string(r.SID)+"|"+string(r.Origin)+"|"+string(r.Text)+"|"+string(r.J))
 	require.Equal(t, uint8(reqAll), r.Flags)
 	require.Equal(t, eio.BodyTimeout, eio.BodyStatus(ins.List[1].Flags))
 	require.Equal(t, eio.Handle(0x100001), ins.List[1].Session)
@@ -151,6 +153,17 @@ func TestInputRejects(t *testing.T) {
 			require.Equal(t, int32(StatusBadInput), Status(err))
 		})
 	}
+	// A request's j without the JSONP flag has a second encoding: refused.
+	var je Encoder
+	je.Request(&eio.Request{Method: "GET", JSONP: true, J: "3"})
+	jb := append([]byte(nil), je.Bytes()...)
+	jb[1] &^= ReqJSONP
+	require.ErrorIs(t, ins.Decode(jb, 1), ErrBadInput)
+	je.Reset()
+	je.Request(&eio.Request{Method: "GET", J: "3"})
+	require.NoError(t, ins.Decode(je.Bytes(), 1))
+	require.Empty(t, ins.List[0].J, "no j is written without the flag")
+
 	// A second record that is invalid voids the first.
 	e.Frame(1, 2, false, nil)
 	b := append([]byte(nil), e.Bytes()...)
@@ -305,7 +318,7 @@ func TestFieldsCovered(t *testing.T) {
 	require.Equal(t, []string{"Kind", "Binary", "Content", "Session", "Status", "Conn", "Prefix", "Data",
 		"Text", "Desc", "Nsp", "ID", "Attachments"}, names(eio.Effect{}))
 	require.Equal(t, []string{"Conn", "Method", "EIO", "Transport", "SID", "B64", "Upgrade", "Binary",
-		"Origin", "BadOrigin", "Refused", "RefusedMessage"}, names(eio.Request{}))
+		"Origin", "BadOrigin", "Refused", "RefusedMessage", "JSONP", "J"}, names(eio.Request{}))
 	require.Equal(t, []string{"PingInterval", "PingTimeout", "UpgradeTimeout", "MaxPayload", "Transports",
 		"AllowUpgrades", "AllowEIO3", "Random", "IDPrefix"}, names(eio.Config{}))
 }

@@ -19,7 +19,8 @@ const (
 	ReqBinary    = 1 << 2
 	ReqBadOrigin = 1 << 3
 	ReqRefused   = 1 << 4
-	reqAll       = ReqB64 | ReqUpgrade | ReqBinary | ReqBadOrigin | ReqRefused
+	ReqJSONP     = 1 << 5
+	reqAll       = ReqB64 | ReqUpgrade | ReqBinary | ReqBadOrigin | ReqRefused | ReqJSONP
 )
 
 // flagOne is the single flag of frame and send (binary), closed (errored)
@@ -35,6 +36,7 @@ type Input struct {
 	Session eio.Handle
 
 	Method, EIO, Transport, SID, Origin []byte // request
+	J                                   []byte // request: the "j" query parameter (JSONP)
 	Text                                []byte // request: refusal message; close, closeAll: reason; refuse: message
 	Desc                                []byte // close: description
 	Nsp, PID                            []byte // accept (with SID), refuse, emit, leave
@@ -132,7 +134,10 @@ func (ins *Inputs) decodeOne(b []byte, in *Input) ([]byte, error) {
 		allowed = reqAll
 		in.Conn = r.u64()
 		in.Method, in.EIO, in.Transport, in.SID = r.str(), r.str(), r.str(), r.str()
-		in.Origin, in.Text = r.str(), r.str()
+		in.Origin, in.Text, in.J = r.str(), r.str(), r.str()
+		if len(in.J) > 0 && flags&ReqJSONP == 0 {
+			return nil, ErrBadInput // one encoding: no j without the flag
+		}
 	case InBody:
 		allowed = 3 // the eio.BodyStatus
 		in.Conn, in.Session = r.u64(), eio.Handle(r.u32())
@@ -221,7 +226,7 @@ func b2u(v bool) uint8 {
 // Request adds the metadata of an HTTP request (eio.Server.Request).
 func (e *Encoder) Request(r *eio.Request) {
 	flags := b2u(r.B64)*ReqB64 | b2u(r.Upgrade)*ReqUpgrade | b2u(r.Binary)*ReqBinary |
-		b2u(r.BadOrigin)*ReqBadOrigin | b2u(r.Refused)*ReqRefused
+		b2u(r.BadOrigin)*ReqBadOrigin | b2u(r.Refused)*ReqRefused | b2u(r.JSONP)*ReqJSONP
 	off := e.begin(InRequest, flags)
 	e.buf = appendU64(e.buf, r.Conn)
 	e.buf = appendString(e.buf, r.Method)
@@ -230,6 +235,11 @@ func (e *Encoder) Request(r *eio.Request) {
 	e.buf = appendString(e.buf, r.SID)
 	e.buf = appendString(e.buf, r.Origin)
 	e.buf = appendString(e.buf, r.RefusedMessage)
+	j := r.J
+	if !r.JSONP {
+		j = ""
+	}
+	e.buf = appendString(e.buf, j)
 	e.end(off)
 }
 

@@ -19,6 +19,12 @@ type Request struct {
 	// RefusedMessage is the message it gave.
 	Refused        bool
 	RefusedMessage string
+	// JSONP is set when the query has a "j" parameter, J its value (the last
+	// one when repeated, as the reference reads queries). A polling
+	// handshake with it opens a JSONP session (see AppendJSONP); the other
+	// requests' j is not looked at.
+	JSONP bool
+	J     string
 }
 
 // BodyStatus says how reading a POST body ended.
@@ -135,7 +141,13 @@ func (s *Server) handshake(now int64, r *Request, tr Transports) Handle {
 	if ss == nil {
 		return s.fail(r, CodeBadRequest, "", ctx1("name", "ID_GENERATION_ERROR"))
 	}
-	ss.b64 = proto == 3 && r.B64
+	// A JSONP answer is a script, so it is text: binary goes as base64 (the
+	// JSONP client asks for that anyway, with b64=1).
+	ss.jsonp = r.JSONP && tr == TransportPolling
+	ss.b64 = proto == 3 && (r.B64 || ss.jsonp)
+	if ss.jsonp {
+		s.jsonp[ss.handle] = jsonpIndex(r.J)
+	}
 	s.startHeartbeat(ss, now)
 	s.emit(Effect{Kind: EffOpen, Conn: r.Conn, Session: ss.handle})
 	if s.upper != nil {
@@ -156,7 +168,7 @@ func (s *Server) handshake(now int64, r *Request, tr Transports) Handle {
 	} else {
 		s.scratch = AppendText(s.scratch, Open, s.appendOpenJSON(nil, ss, true))
 	}
-	s.emit(Effect{Kind: EffRespond, Conn: r.Conn, Session: ss.handle, Status: 200, Content: ContentText, Data: s.scratch[start:]})
+	s.respondPoll(ss, r.Conn, ContentText, start)
 	return ss.handle
 }
 
@@ -187,6 +199,8 @@ func (s *Server) acceptAndClose(r *Request) Handle {
 }
 
 // Body hands the server the body of the POST request conn of session h.
+// For a JSONP session it is the form the client posted (see
+// DecodeJSONPBody).
 func (s *Server) Body(now int64, conn uint64, h Handle, body []byte, st BodyStatus) {
 	s.begin(now)
 	ss := s.get(h)
@@ -212,7 +226,17 @@ func (s *Server) Body(now int64, conn uint64, h Handle, body []byte, st BodyStat
 		s.closeSession(ss, ReasonTransportError, "data request connection closed prematurely", closeByServer)
 		return
 	}
-	s.decodePayload(ss, body, now)
+	decode := true
+	if ss.jsonp {
+		// A form whose field d holds the payload. Without one (or with a
+		// binary body, which the reference's form parser does not read) the
+		// request is answered and otherwise ignored, as the reference does.
+		body, decode = DecodeJSONPBody(body)
+		decode = decode && !ss.postBinary
+	}
+	if decode {
+		s.decodePayload(ss, body, now)
+	}
 	start := len(s.scratch)
 	s.scratch = append(s.scratch, "ok"...)
 	s.emit(Effect{Kind: EffRespond, Conn: conn, Status: 200, Content: ContentHTML, Data: s.scratch[start:]})

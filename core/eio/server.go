@@ -70,12 +70,13 @@ type Server struct {
 	now      int64 // the time of the call in progress
 	upper    Upper
 	open     int
-	openJSON []byte // the handshake JSON after the sid, precomputed
+	openJSON []byte            // the handshake JSON after the sid, precomputed
+	jsonp    map[Handle]string // the callback index of each JSONP session
 }
 
 // NewServer returns a Server with the given configuration.
 func NewServer(cfg Config) *Server {
-	s := &Server{cfg: cfg, sessions: make([]session, 1), bySID: make(map[string]Handle)}
+	s := &Server{cfg: cfg, sessions: make([]session, 1), bySID: make(map[string]Handle), jsonp: make(map[Handle]string)}
 	s.openJSON = s.buildOpenJSON()
 	return s
 }
@@ -217,6 +218,9 @@ func (s *Server) newSession(proto uint8) *session {
 // release frees the slot and the id of a closed session.
 func (s *Server) release(ss *session) {
 	delete(s.bySID, ss.id)
+	if ss.jsonp {
+		delete(s.jsonp, ss.handle)
+	}
 	ss.state = stateClosed
 	ss.queue, ss.arena = nil, nil
 	s.free = append(s.free, ss.handle.index())

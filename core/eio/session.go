@@ -37,6 +37,7 @@ type session struct {
 	refreshed   bool // v4: the pong deadline was already refreshed once
 	postBinary  bool // the POST being read is application/octet-stream
 	lingerClose bool // lingering: a close packet is due to the next GET
+	jsonp       bool // JSONP polling: its callback index is in Server.jsonp
 	id          string
 
 	ws       uint64 // WebSocket transport conn, once upgraded or opened directly
@@ -229,7 +230,7 @@ func (s *Server) flushPoll(ss *session) {
 			s.scratch = AppendV3Text(s.scratch, q.t, q.binary, ss.arena[q.off:q.off+q.n])
 		}
 	}
-	s.emit(Effect{Kind: EffRespond, Conn: ss.getConn, Session: ss.handle, Status: 200, Content: content, Data: s.scratch[start:]})
+	s.respondPoll(ss, ss.getConn, content, start)
 	ss.getConn = 0
 	ss.queue = ss.queue[:0]
 	ss.arena = ss.arena[:0]
@@ -256,7 +257,19 @@ func (s *Server) respondPacket(ss *session, conn uint64, t PacketType) {
 	} else {
 		s.scratch = AppendText(s.scratch, t, nil)
 	}
-	s.emit(Effect{Kind: EffRespond, Conn: conn, Session: ss.handle, Status: 200, Content: ContentText, Data: s.scratch[start:]})
+	s.respondPoll(ss, conn, ContentText, start)
+}
+
+// respondPoll answers polling GET conn with the payload written in the
+// scratch space from start; a JSONP session's answer is the script that
+// carries it.
+func (s *Server) respondPoll(ss *session, conn uint64, content Content, start int) {
+	if ss.jsonp {
+		end := len(s.scratch)
+		s.scratch = AppendJSONP(s.scratch, s.jsonp[ss.handle], s.scratch[start:end])
+		start, content = end, ContentText
+	}
+	s.emit(Effect{Kind: EffRespond, Conn: conn, Session: ss.handle, Status: 200, Content: content, Data: s.scratch[start:]})
 }
 
 type closeHow uint8
@@ -316,7 +329,7 @@ func (s *Server) closeSession(ss *session, reason, desc string, how closeHow) {
 		s.release(ss)
 		return
 	}
-	next := session{handle: ss.handle, id: ss.id, proto: ss.proto, b64: ss.b64, state: stateLinger}
+	next := session{handle: ss.handle, id: ss.id, proto: ss.proto, b64: ss.b64, jsonp: ss.jsonp, state: stateLinger}
 	if byClient {
 		next.lingerBy = s.now + lingerTime
 	} else {

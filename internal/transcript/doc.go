@@ -39,7 +39,7 @@
 //
 //	"request":  {"conn", "method", "eio", "transport", "sid", "b64",
 //	             "upgrade", "binary", "origin", "badOrigin", "refused",
-//	             "refusedMessage"}                          Backend.Request
+//	             "refusedMessage", "jsonp", "j"}            Backend.Request
 //	"body":     {"conn", "session", "data"|"hex", "status": "ok"|"tooLarge"|
 //	             "timeout"|"aborted"}                       Backend.Body
 //	"frame":    {"conn", "session", "binary", "data"|"hex"} Backend.Frame

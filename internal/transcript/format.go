@@ -72,6 +72,8 @@ type Request struct {
 	BadOrigin      bool   `json:"badOrigin"`
 	Refused        bool   `json:"refused"`
 	RefusedMessage string `json:"refusedMessage"`
+	JSONP          bool   `json:"jsonp"`
+	J              string `json:"j"`
 }
 
 type Body struct {

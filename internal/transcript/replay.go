@@ -190,6 +190,7 @@ func (r *replayer) input(st *Step) any {
 			Conn: q.Conn, Method: q.Method, EIO: q.EIO, Transport: q.Transport,
 			SID: r.expand(q.SID), B64: q.B64, Upgrade: q.Upgrade, Binary: q.Binary,
 			Origin: q.Origin, BadOrigin: q.BadOrigin, Refused: q.Refused, RefusedMessage: q.RefusedMessage,
+			JSONP: q.JSONP, J: q.J,
 		})
 		r.conns[q.Conn] = h
 		return h
