@@ -3,6 +3,7 @@ package hostnative
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -41,6 +42,9 @@ type ConnectionError struct {
 	Code    int
 	Message string
 	Context map[string]any
+	// Err is the error of the application's hook behind the refusal
+	// (EngineOptions.GenerateID), if any; Context["error"] has its text.
+	Err error
 }
 
 func (e *ConnectionError) Error() string { return e.Message }
@@ -110,6 +114,17 @@ func (e *Engine) headers(h http.Header, r *http.Request, sid string) {
 	}
 }
 
+// generateID runs the application's id generator; a panic is an error.
+func (e *Engine) generateID(r *http.Request) (id string, err error) {
+	if !e.safely(func() { id, err = e.opts.GenerateID(r) }) {
+		return "", errHandlerPanic
+	}
+	if err == nil && id == "" {
+		err = errors.New("siohost: GenerateID returned an empty id")
+	}
+	return id, err
+}
+
 // Len returns the number of open sessions.
 func (e *Engine) Len() int {
 	n := 0
@@ -172,6 +187,14 @@ func (e *Engine) shardFor(sid string) *shard {
 	if sid == "" {
 		return e.shards[e.next.Add(1)%numShards]
 	}
+	if e.opts.GenerateID != nil {
+		// The application's ids carry no shard prefix: hash them (FNV-1a).
+		h := uint32(2166136261)
+		for i := 0; i < len(sid); i++ {
+			h = (h ^ uint32(sid[i])) * 16777619
+		}
+		return e.shards[h%numShards]
+	}
 	i := strings.IndexByte(sidAlphabet, sid[0])
 	if i < 0 {
 		i = 0
@@ -210,7 +233,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		EIO:       q.Get("EIO"),
 		Transport: q.Get("transport"),
 		SID:       q.Get("sid"),
-		B64:       q.Has("b64"),
+		B64:       q.Get("b64") != "", // "b64=" is falsy to the reference too
 		Upgrade:   upgrade,
 		Binary:    r.Header.Get("Content-Type") == "application/octet-stream",
 	}
@@ -226,8 +249,14 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			req.Refused, req.RefusedMessage = true, err.Error()
 		}
 	}
-	sh := e.shardFor(req.SID)
+	var idErr error
+	if req.SID == "" && r.Method == http.MethodGet && e.opts.GenerateID != nil && !req.Refused {
+		req.ID, idErr = e.generateID(r)
+		req.IDFailed = idErr != nil
+	}
+	sh := e.shardFor(req.SID + req.ID) // one is empty
 	b := sh.begin(req.Conn, r)
+	b.idErr = idErr
 	sh.ensureCore()
 	// Through the pooled batch: a local's address handed to an interface
 	// method would escape, one allocation per request.

@@ -172,6 +172,9 @@ func (ev event) dispatch(e *Engine) {
 			if len(ev.data) > 0 {
 				_ = json.Unmarshal(ev.data, &ev.cerr.Context)
 			}
+			if ev.cerr.Err != nil && ev.cerr.Context != nil {
+				ev.cerr.Context["error"] = ev.cerr.Err.Error()
+			}
 			e.safely(func() { (*fn)(ev.cerr) })
 		}
 		return

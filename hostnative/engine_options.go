@@ -56,6 +56,13 @@ type EngineOptions struct {
 	// Logger receives recovered handler panics and core failures. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// GenerateID, when set, makes the id of each new session, as the
+	// reference's generateId: unique, at most 128 characters among
+	// A-Z a-z 0-9 - _ . ~ (what a query carries unescaped). An error, a
+	// panic, or an unusable or duplicate id refuses the handshake with
+	// code 3 (Bad request) and the context name ID_GENERATION_ERROR.
+	// Default: 20 random base64url characters.
+	GenerateID func(r *http.Request) (string, error)
 	// Core makes the protocol core of each of the engine's shards. nil: the
 	// native core (direct calls into core/eio and core/sio). With a
 	// hostwasm Module m, m.NewCore runs each shard's core in WebAssembly;

@@ -44,6 +44,7 @@ type batch struct {
 	selfOpen *EngineConn   // the one the calling request opened
 	flush    []*wsConn
 	evs      []event // run after unlocking: acks and connection errors
+	idErr    error   // GenerateID's error, for the connection error
 	starts   []*EngineConn
 	queues   []*queue
 }
@@ -256,7 +257,7 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 			return
 		}
 		// Decoded after unlocking (see event.dispatch).
-		ce := &ConnectionError{Request: b.req, Code: eff.Status, Message: eff.Text}
+		ce := &ConnectionError{Request: b.req, Code: eff.Status, Message: eff.Text, Err: b.idErr}
 		b.evs = append(b.evs, event{kind: evConnError, cerr: ce, data: clone(eff.Data)})
 	}
 }

@@ -18,7 +18,7 @@ func encodeInput(e *Encoder, in *Input) {
 			Transport: string(in.Transport), SID: string(in.SID), Origin: string(in.Origin),
 			RefusedMessage: string(in.Text), B64: in.Flags&ReqB64 != 0, Upgrade: in.Flags&ReqUpgrade != 0,
 			Binary: in.Flags&ReqBinary != 0, BadOrigin: in.Flags&ReqBadOrigin != 0, Refused: in.Flags&ReqRefused != 0,
-			JSONP: in.Flags&ReqJSONP != 0, J: string(in.J)})
+			JSONP: in.Flags&ReqJSONP != 0, J: string(in.J), ID: string(in.ID), IDFailed: in.Flags&ReqIDFailed != 0})
 	case InBody:
 		e.Body(in.Conn, in.Session, in.Data, eio.BodyStatus(in.Flags))
 	case InFrame:
@@ -55,7 +55,7 @@ func encodeInput(e *Encoder, in *Input) {
 func sampleInputs(e *Encoder) {
 	e.Request(&eio.Request{Conn: 1<<40 + 7, Method: "GET", EIO: "4", Transport: "polling", SID: "AQEBAQEBAQEBAQEBAQEB",
 		B64: true, Upgrade: true, Binary: true, Origin: "o\x01", BadOrigin: true, Refused: true, RefusedMessage: "no",
-		JSONP: true, J: "12"})
+		JSONP: true, J: "12", ID: "custom-id", IDFailed: true})
 	e.Body(2, 0x100001, []byte("4hello\x1e4"), eio.BodyTimeout)
 	e.Frame(3, 0x200001, true, []byte{})
 	e.Frame(3, 0x200001, false, nil)
@@ -318,7 +318,7 @@ func TestFieldsCovered(t *testing.T) {
 	require.Equal(t, []string{"Kind", "Binary", "Content", "Session", "Status", "Conn", "Prefix", "Data",
 		"Text", "Desc", "Nsp", "ID", "Attachments"}, names(eio.Effect{}))
 	require.Equal(t, []string{"Conn", "Method", "EIO", "Transport", "SID", "B64", "Upgrade", "Binary",
-		"Origin", "BadOrigin", "Refused", "RefusedMessage", "JSONP", "J"}, names(eio.Request{}))
+		"Origin", "BadOrigin", "Refused", "RefusedMessage", "JSONP", "J", "ID", "IDFailed"}, names(eio.Request{}))
 	require.Equal(t, []string{"PingInterval", "PingTimeout", "UpgradeTimeout", "MaxPayload", "Transports",
 		"AllowUpgrades", "AllowEIO3", "Random", "IDPrefix"}, names(eio.Config{}))
 }

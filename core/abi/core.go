@@ -89,7 +89,8 @@ func (c *Core) run(out []byte, now int64, in *Input) []byte {
 			B64: in.Flags&ReqB64 != 0, Upgrade: in.Flags&ReqUpgrade != 0, Binary: in.Flags&ReqBinary != 0,
 			Origin: string(in.Origin), BadOrigin: in.Flags&ReqBadOrigin != 0,
 			Refused: in.Flags&ReqRefused != 0, RefusedMessage: string(in.Text),
-			JSONP: in.Flags&ReqJSONP != 0, J: string(in.J),
+			JSONP: in.Flags&ReqJSONP != 0, J: string(in.J), ID: string(in.ID),
+			IDFailed: in.Flags&ReqIDFailed != 0,
 		}
 		res.Value = int64(e.Request(now, &r))
 	case InBody:

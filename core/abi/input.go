@@ -20,7 +20,8 @@ const (
 	ReqBadOrigin = 1 << 3
 	ReqRefused   = 1 << 4
 	ReqJSONP     = 1 << 5
-	reqAll       = ReqB64 | ReqUpgrade | ReqBinary | ReqBadOrigin | ReqRefused | ReqJSONP
+	ReqIDFailed  = 1 << 6
+	reqAll       = ReqB64 | ReqUpgrade | ReqBinary | ReqBadOrigin | ReqRefused | ReqJSONP | ReqIDFailed
 )
 
 // flagOne is the single flag of frame and send (binary), closed (errored)
@@ -37,6 +38,7 @@ type Input struct {
 
 	Method, EIO, Transport, SID, Origin []byte // request
 	J                                   []byte // request: the "j" query parameter (JSONP)
+	ID                                  []byte // request: the session id the host chose (handshake)
 	Text                                []byte // request: refusal message; close, closeAll: reason; refuse: message
 	Desc                                []byte // close: description
 	Nsp, PID                            []byte // accept (with SID), refuse, emit, leave
@@ -134,7 +136,7 @@ func (ins *Inputs) decodeOne(b []byte, in *Input) ([]byte, error) {
 		allowed = reqAll
 		in.Conn = r.u64()
 		in.Method, in.EIO, in.Transport, in.SID = r.str(), r.str(), r.str(), r.str()
-		in.Origin, in.Text, in.J = r.str(), r.str(), r.str()
+		in.Origin, in.Text, in.J, in.ID = r.str(), r.str(), r.str(), r.str()
 		if len(in.J) > 0 && flags&ReqJSONP == 0 {
 			return nil, ErrBadInput // one encoding: no j without the flag
 		}
@@ -226,7 +228,8 @@ func b2u(v bool) uint8 {
 // Request adds the metadata of an HTTP request (eio.Server.Request).
 func (e *Encoder) Request(r *eio.Request) {
 	flags := b2u(r.B64)*ReqB64 | b2u(r.Upgrade)*ReqUpgrade | b2u(r.Binary)*ReqBinary |
-		b2u(r.BadOrigin)*ReqBadOrigin | b2u(r.Refused)*ReqRefused | b2u(r.JSONP)*ReqJSONP
+		b2u(r.BadOrigin)*ReqBadOrigin | b2u(r.Refused)*ReqRefused | b2u(r.JSONP)*ReqJSONP |
+		b2u(r.IDFailed)*ReqIDFailed
 	off := e.begin(InRequest, flags)
 	e.buf = appendU64(e.buf, r.Conn)
 	e.buf = appendString(e.buf, r.Method)
@@ -240,6 +243,7 @@ func (e *Encoder) Request(r *eio.Request) {
 		j = ""
 	}
 	e.buf = appendString(e.buf, j)
+	e.buf = appendString(e.buf, r.ID)
 	e.end(off)
 }
 

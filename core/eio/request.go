@@ -25,6 +25,13 @@ type Request struct {
 	// requests' j is not looked at.
 	JSONP bool
 	J     string
+	// ID, for a handshake, is the session id the host chose (the
+	// reference's generateId); empty, the core makes one. An id already in
+	// use, or one that is not made of URL-safe characters (at most
+	// MaxSessionIDLen), refuses the handshake with code 3, as does
+	// IDFailed: the host could not make one.
+	ID       string
+	IDFailed bool
 }
 
 // BodyStatus says how reading a POST body ended.
@@ -137,7 +144,10 @@ func (s *Server) handshake(now int64, r *Request, tr Transports) Handle {
 	default:
 		return s.fail(r, CodeUnsupportedProtocol, "", ctxProtocol(r.EIO))
 	}
-	ss := s.newSession(proto)
+	if r.IDFailed || r.ID != "" && !s.validID(r.ID) {
+		return s.fail(r, CodeBadRequest, "", ctx1("name", "ID_GENERATION_ERROR"))
+	}
+	ss := s.newSession(proto, r.ID)
 	if ss == nil {
 		return s.fail(r, CodeBadRequest, "", ctx1("name", "ID_GENERATION_ERROR"))
 	}

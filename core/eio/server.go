@@ -184,9 +184,9 @@ func (s *Server) slot(h Handle) *session {
 
 func (s *Server) emit(e Effect) { s.effects = append(s.effects, e) }
 
-// newSession allocates a slot and an id. It returns nil when the server is
+// newSession allocates a slot and an id (id, when the host chose one). It returns nil when the server is
 // full.
-func (s *Server) newSession(proto uint8) *session {
+func (s *Server) newSession(proto uint8, id string) *session {
 	var i uint32
 	if n := len(s.free); n > 0 {
 		i = s.free[n-1]
@@ -204,10 +204,10 @@ func (s *Server) newSession(proto uint8) *session {
 	if ss.handle == 0 {
 		ss.handle = Handle(1<<handleIndexBits | i)
 	}
-	for {
+	for ss.id = id; ss.id == ""; {
 		ss.id = s.newID()
-		if _, dup := s.bySID[ss.id]; !dup {
-			break
+		if _, dup := s.bySID[ss.id]; dup {
+			ss.id = ""
 		}
 	}
 	s.bySID[ss.id] = ss.handle
@@ -224,6 +224,27 @@ func (s *Server) release(ss *session) {
 	ss.state = stateClosed
 	ss.queue, ss.arena = nil, nil
 	s.free = append(s.free, ss.handle.index())
+}
+
+// MaxSessionIDLen bounds the length of a session id the host chooses.
+const MaxSessionIDLen = 128
+
+// validID accepts a host-chosen id: new, and made of the characters a
+// query parameter carries unescaped.
+func (s *Server) validID(id string) bool {
+	if len(id) > MaxSessionIDLen {
+		return false
+	}
+	if _, dup := s.bySID[id]; dup {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~') {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) newID() string {
