@@ -26,7 +26,7 @@ func (e *Engine) respond(w http.ResponseWriter, r *http.Request, resp pollRespon
 		h.Set("Content-Type", contentTypes[resp.content])
 	}
 	body := resp.body
-	if resp.status == http.StatusOK && !e.opts.NoHTTPCompression &&
+	if resp.status == http.StatusOK && !e.opts.NoHTTPCompression && !resp.noCompress &&
 		(resp.content == eio.ContentText || resp.content == eio.ContentBinary) {
 		var enc string
 		if body, enc = compressBody(r, body, e.opts.HTTPCompression.Threshold); enc != "" {

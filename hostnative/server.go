@@ -132,6 +132,10 @@ func (s *Server) Emit(event string, args ...any) error { return s.Of("/").Emit(e
 // To selects the sockets of "/" in the given rooms for a broadcast.
 func (s *Server) To(rooms ...string) *Broadcast { return s.Of("/").To(rooms...) }
 
+// Compress starts a broadcast to "/" whose event may be compressed (true,
+// the default) or never is (false): io.compress(false) of the reference.
+func (s *Server) Compress(compress bool) *Broadcast { return s.Of("/").Compress(compress) }
+
 // Close disconnects every client ("server shutting down") and refuses new
 // ones from then on (503 Service Unavailable), as the reference's
 // io.close() does by closing its HTTP server.

@@ -25,9 +25,10 @@ type shard struct {
 }
 
 type pollResponse struct {
-	status  int
-	content eio.Content
-	body    []byte
+	status     int
+	content    eio.Content
+	body       []byte
+	noCompress bool // every packet of the body was sent with compress: false
 }
 
 // batch collects, while the shard is locked, what must happen once it is
@@ -173,7 +174,7 @@ func (b *batch) queueEvent(ev event) {
 func (sh *shard) apply(b *batch, eff *eio.Effect) {
 	switch eff.Kind {
 	case eio.EffRespond:
-		resp := pollResponse{status: eff.Status, content: eff.Content, body: clone(eff.Data)}
+		resp := pollResponse{status: eff.Status, content: eff.Content, body: clone(eff.Data), noCompress: eff.NoCompress}
 		if eff.Conn == b.conn {
 			b.self.answered, b.self.respond, b.self.resp = true, true, resp
 		} else if ch, ok := sh.waiters[eff.Conn]; ok {

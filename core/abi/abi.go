@@ -20,7 +20,7 @@ import "errors"
 // Version is the ABI revision: the value of the module's abi_version export
 // and the first field of the configuration record. It changes whenever a
 // layout, a kind or a status changes meaning.
-const Version = 2
+const Version = 3
 
 // InputKind is the kind of an input record.
 type InputKind uint8
