@@ -105,6 +105,7 @@ func TestWasmCore(t *testing.T) {
 		"EngineHTTPConcurrentSends":           TestEngineHTTPConcurrentSends,
 		"EngineMessagesDoNotAlias":            TestEngineMessagesDoNotAlias,
 		"ServerWSFramesBeforeCloseKeepsOrder": TestServerWSFramesBeforeCloseKeepOrder,
+		"ServerCompressFlagPolling":           testServerCompressFlagPolling, // compress(false) through the ABI
 	} {
 		t.Run(name, fn)
 	}
