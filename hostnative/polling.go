@@ -99,6 +99,7 @@ func (e *Engine) serveWebSocket(w http.ResponseWriter, r *http.Request, sh *shar
 	if c := e.opts.Cookie; c != nil && sid != "" {
 		up.Header = http.Header{"Set-Cookie": {sessionCookie(c, sid)}}
 	}
+	up.Header = wc.acceptHeader(up.Header)
 	nc, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
 		b := sh.begin(0, nil)

@@ -185,6 +185,10 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 		b.self.answered, b.self.readBody, b.self.limit = true, true, int64(eff.Status)
 	case eio.EffAccept:
 		wc := &wsConn{id: eff.Conn, h: eff.Session, sh: sh}
+		if o := sh.e.opts.PerMessageDeflate; o != nil && eff.Conn == b.conn && b.req != nil {
+			// Negotiated now, before the first frame is queued.
+			wc.pmd, wc.pmdAccept = acceptDeflate(o, b.req.Header)
+		}
 		sh.sockets[eff.Conn] = wc
 		if c := sh.conns[eff.Session]; c != nil && !c.onWS.Load() {
 			c.ws.Store(wc) // the session's, once it opens or upgrades on it
@@ -196,7 +200,7 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 		b.self.answered, b.self.rejected, b.self.reject = true, true, eff.Text
 	case eio.EffWrite:
 		if wc := sh.sockets[eff.Conn]; wc != nil {
-			wc.enqueue(eff.Binary, eff.Prefix, eff.Data)
+			wc.enqueue(eff.Binary, eff.NoCompress, eff.Prefix, eff.Data)
 			b.addFlush(wc)
 		}
 	case eio.EffCloseConn:

@@ -106,6 +106,7 @@ func TestWasmCore(t *testing.T) {
 		"EngineMessagesDoNotAlias":            TestEngineMessagesDoNotAlias,
 		"ServerWSFramesBeforeCloseKeepsOrder": TestServerWSFramesBeforeCloseKeepOrder,
 		"ServerCompressFlagPolling":           testServerCompressFlagPolling, // compress(false) through the ABI
+		"DeflateGoPeers":                      func(t *testing.T) { deflateGoPeers(t, false) },
 	} {
 		t.Run(name, fn)
 	}
