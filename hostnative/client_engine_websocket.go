@@ -255,14 +255,13 @@ func (w *clientWS) enqueueClose(code int) { w.pushClose(code) }
 func (w *clientWS) finish(op byte, payload []byte) *[]byte {
 	var p *[]byte
 	if w.pmd != nil && !w.pmd.noSend {
-		z := getFrame(len(payload)/2 + 64)
-		*z = appendDeflated(*z, w.pmd.level, payload)
-		if len(*z) < len(payload) {
-			p = getFrame(len(*z) + 14)
-			*p = appendMaskedFrame(*p, ws.OpCode(op), nil, *z)
-			(*p)[0] |= rsv1
-		}
-		putFrame(z)
+		deflateMessage(w.pmd.level, payload, func(z []byte) {
+			if len(z) < len(payload) {
+				p = getFrame(len(z) + 14)
+				*p = appendMaskedFrame(*p, ws.OpCode(op), nil, z)
+				(*p)[0] |= rsv1
+			}
+		})
 	}
 	if p == nil {
 		p = getFrame(len(payload) + 14)

@@ -219,10 +219,14 @@ var deflaters [flate.BestCompression + 3]sync.Pool
 // sender drop it and the receiver append it.
 var deflateTrailer = []byte{0, 0, 0xff, 0xff}
 
-// appendDeflated appends the parts of one message to dst, compressed as a
-// permessage-deflate message (a raw DEFLATE stream, sync-flushed, the
-// trailing 00 00 ff ff dropped), independently of any other message.
-func appendDeflated(dst []byte, level int, parts ...[]byte) []byte {
+// maxKeptDeflate bounds the output buffer a pooled compressor keeps.
+const maxKeptDeflate = 256 << 10
+
+// deflateMessage compresses payload as one permessage-deflate message (a
+// raw DEFLATE stream, sync-flushed, the trailing 00 00 ff ff dropped),
+// independently of any other message, and hands the result to use, which
+// must not keep it: it lives in the pooled compressor's buffer.
+func deflateMessage(level int, payload []byte, use func(compressed []byte)) {
 	pool := &deflaters[level-flate.HuffmanOnly]
 	d, _ := pool.Get().(*deflater)
 	if d == nil {
@@ -231,15 +235,20 @@ func appendDeflated(dst []byte, level int, parts ...[]byte) []byte {
 	} else {
 		d.zw.Reset(&d.out)
 	}
-	d.out.b = dst
-	for _, p := range parts {
-		_, _ = d.zw.Write(p) // writing to memory cannot fail
-	}
+	d.out.b = d.out.b[:0]
+	_, _ = d.zw.Write(payload) // writing to memory cannot fail
 	_ = d.zw.Flush()
-	out := bytes.TrimSuffix(d.out.b, deflateTrailer)
-	d.out.b = nil
+	use(bytes.TrimSuffix(d.out.b, deflateTrailer))
+	if cap(d.out.b) > maxKeptDeflate {
+		d.out.b = nil
+	}
 	pool.Put(d)
-	return out
+}
+
+// appendDeflated appends payload compressed by deflateMessage to dst.
+func appendDeflated(dst []byte, level int, payload []byte) []byte {
+	deflateMessage(level, payload, func(z []byte) { dst = append(dst, z...) })
+	return dst
 }
 
 // errInflateTooBig reports a compressed message that inflates beyond the
@@ -250,7 +259,7 @@ var errInflateTooBig = errors.New("siohost: inflated message too large")
 type inflater struct {
 	fr      io.ReadCloser // a flate.Resetter
 	src     messageSource
-	scratch [32 << 10]byte
+	scratch [inflateDirect]byte
 }
 
 var inflaters = sync.Pool{New: func() any {
@@ -268,66 +277,54 @@ func (in *inflater) reset(p, window []byte) error {
 // windowSize is the LZ77 window: what context takeover refers back into.
 const windowSize = 32 << 10
 
-// inflateDirect is how much of a message is inflated straight into its
-// buffer; a longer one is measured first, then inflated again into a
-// buffer of its size.
+// inflateDirect is the size of an inflater's scratch buffer: a message up
+// to that size is inflated once; a longer one is measured first, then
+// inflated again into a buffer of its size.
 const inflateDirect = 64 << 10
 
 // inflate decompresses one message compressed by the peer. Its output may
 // not exceed limit bytes (errInflateTooBig). Whatever the message claims
-// to inflate to, at most about 128 KB plus its actual size (so never more
-// than the limit) is allocated, besides the pooled decompressor: the
-// first 64 KB go straight into the
-// output; beyond that, the rest is inflated into a pooled scratch buffer
-// to count it (stopping at the limit), and then the whole message again,
-// into a buffer of the exact size. When the peer keeps its context, the
-// message is inflated with the window of the previous ones, and becomes
-// part of the window.
+// to inflate to, only its actual size (so never more than the limit) is
+// allocated, besides the pooled decompressor and scratch buffer: a
+// message that fits in the scratch buffer is inflated there and copied
+// out; a longer one is inflated through it to be measured (stopping at the
+// limit), then again into a buffer of the exact size. When the peer keeps
+// its context, the message is inflated with the window of the previous
+// ones, and becomes part of the window.
 func (d *wsDeflate) inflate(p []byte, limit int64) ([]byte, error) {
 	in := inflaters.Get().(*inflater)
 	defer inflaters.Put(in)
 	if err := in.reset(p, d.window); err != nil {
 		return nil, err
 	}
-	direct := int(min(inflateDirect, limit+1))
-	out := make([]byte, 0, min(max(len(p)*4, 512), direct))
+	var total int64
 	var err error
-	for err == nil && len(out) < direct {
-		if len(out) == cap(out) {
-			grown := make([]byte, len(out), min(2*cap(out), direct))
-			copy(grown, out)
-			out = grown
-		}
+	for err == nil && total <= limit {
 		var n int
-		n, err = in.fr.Read(out[len(out):cap(out)])
-		out = out[:len(out)+n]
-	}
-	if err == nil {
-		// Longer than inflated directly: measure the rest.
-		total := int64(len(out))
-		for err == nil && total <= limit {
-			var n int
+		if total < int64(len(in.scratch)) {
+			n, err = in.fr.Read(in.scratch[total:])
+		} else {
 			n, err = in.fr.Read(in.scratch[:])
-			total += int64(n)
 		}
-		if total > limit {
-			return nil, errInflateTooBig
-		}
-		if err == io.EOF {
-			out = make([]byte, total)
-			if err = in.reset(p, d.window); err == nil {
-				_, err = io.ReadFull(in.fr, out)
-			}
-			if err == nil {
-				err = io.EOF
-			}
-		}
+		total += int64(n)
 	}
-	if int64(len(out)) > limit {
+	switch {
+	case total > limit:
 		return nil, errInflateTooBig
-	}
-	if err != io.EOF {
+	case err != io.EOF:
 		return nil, err
+	}
+	out := make([]byte, total)
+	if total <= int64(len(in.scratch)) {
+		copy(out, in.scratch[:total])
+	} else {
+		// Longer than the scratch buffer: inflate it again, into out.
+		if err := in.reset(p, d.window); err != nil {
+			return nil, err
+		}
+		if _, err := io.ReadFull(in.fr, out); err != nil {
+			return nil, err
+		}
 	}
 	if d.takeover {
 		d.keepWindow(out)

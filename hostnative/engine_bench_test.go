@@ -2,6 +2,7 @@ package hostnative
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
 	"io"
 	"net"
@@ -150,9 +151,10 @@ func BenchmarkEchoPolling(b *testing.B) {
 
 // BenchmarkEchoDeflate: one round trip of a message between the Go client
 // and an Engine, both over WebSocket, with permessage-deflate negotiated
-// ("on") or not ("off"), for a small message (under the threshold, so
-// never compressed) and JSON-like ones of 4 KB and 64 KB (compressed both
-// ways when on). wireB/op is what crossed the TCP connection, both ways.
+// ("on", at the default level; "speed", at flate.BestSpeed on both sides)
+// or not ("off"), for a small message (under the threshold, so never
+// compressed) and JSON-like ones of 4 KB and 64 KB (compressed both ways
+// when negotiated). wireB/op is what crossed the TCP connection, both ways.
 func BenchmarkEchoDeflate(b *testing.B) {
 	var rec strings.Builder
 	for i := 0; rec.Len() < 64<<10; i++ {
@@ -167,14 +169,16 @@ func BenchmarkEchoDeflate(b *testing.B) {
 		{"64KB", []byte(rec.String()[:64<<10])},
 	}
 	for _, size := range sizes {
-		for _, on := range []bool{false, true} {
-			name := size.name + "/off"
-			var pmd *PerMessageDeflate
-			if on {
-				name = size.name + "/on"
-				pmd = &PerMessageDeflate{}
-			}
-			b.Run(name, func(b *testing.B) {
+		for _, mode := range []struct {
+			name string
+			pmd  *PerMessageDeflate
+		}{
+			{"off", nil},
+			{"on", &PerMessageDeflate{}},
+			{"speed", &PerMessageDeflate{Level: flate.BestSpeed}},
+		} {
+			pmd := mode.pmd
+			b.Run(size.name+"/"+mode.name, func(b *testing.B) {
 				e := NewEngine(EngineOptions{PingInterval: time.Hour, PingTimeout: time.Hour, PerMessageDeflate: pmd})
 				e.OnConnection(func(c *EngineConn) {
 					c.OnMessage(func(data []byte, binary bool) { _ = c.Send(data, binary) })
@@ -184,7 +188,11 @@ func BenchmarkEchoDeflate(b *testing.B) {
 				srv.Listener = counted
 				srv.Start()
 				b.Cleanup(srv.Close)
-				c, err := DialEngine(context.Background(), srv.URL, EngineClientOptions{Transports: []string{"websocket"}})
+				copts := EngineClientOptions{Transports: []string{"websocket"}}
+				if pmd != nil {
+					copts.PerMessageDeflate = *pmd
+				}
+				c, err := DialEngine(context.Background(), srv.URL, copts)
 				if err != nil {
 					b.Fatal(err)
 				}

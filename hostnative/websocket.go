@@ -105,19 +105,19 @@ func (c *wsConn) enqueueClose(code int) { c.pushClose(code) }
 // finish compresses a message queued by enqueue into its frame (RSV1
 // set), or frames it as is when compressing does not make it smaller.
 func (c *wsConn) finish(op byte, payload []byte) *[]byte {
-	z := getFrame(len(payload)/2 + 64)
-	*z = appendDeflated(*z, c.pmd.level, payload)
 	var p *[]byte
-	if len(*z) < len(payload) {
-		p = getFrame(len(*z) + 10)
-		*p = appendFrameHeader(*p, op|rsv1, len(*z))
-		*p = append(*p, *z...)
-	} else {
+	deflateMessage(c.pmd.level, payload, func(z []byte) {
+		if len(z) < len(payload) {
+			p = getFrame(len(z) + 10)
+			*p = appendFrameHeader(*p, op|rsv1, len(z))
+			*p = append(*p, z...)
+		}
+	})
+	if p == nil {
 		p = getFrame(len(payload) + 10)
 		*p = appendFrameHeader(*p, op, len(payload))
 		*p = append(*p, payload...)
 	}
-	putFrame(z)
 	return p
 }
 
