@@ -31,6 +31,15 @@ import (
 // the reference's perMessageDeflate option on the server (EngineOptions,
 // off unless set) and engine.io-client's on the clients (on by default).
 // Zero values mean the defaults of the ws package that the reference uses.
+//
+// Two points where the server follows the reference's documented intent
+// rather than what engine.io 6.6 and ws 8 do: messages under the threshold
+// and messages sent with Compress(false) always go uncompressed, whereas
+// ws applies the threshold only when its own context is not kept
+// (server_no_context_takeover), compressing every message otherwise, and
+// engine.io's WebSocket transport no longer passes the compress flag to
+// ws. The server never keeps its context, so compressing small messages
+// would only cost.
 type PerMessageDeflate struct {
 	// Threshold is the size, in bytes, from which a message is sent
 	// compressed (the Engine.IO packet as written, its type digit
