@@ -46,12 +46,6 @@ func pollEncoded(t *testing.T, url string) (string, string) {
 // packet without the flag compresses the whole batch.
 func TestServerCompressFlagPolling(t *testing.T) {
 	t.Parallel()
-	testServerCompressFlagPolling(t)
-}
-
-// testServerCompressFlagPolling is the test, without t.Parallel, so that
-// TestWasmCore runs it on the WebAssembly core.
-func testServerCompressFlagPolling(t *testing.T) {
 	socks := make(chan *Socket, 1)
 	srv, base := stServer(t, ServerOptions{}, func(io *Server) {
 		io.OnConnection(func(s *Socket) { socks <- s })

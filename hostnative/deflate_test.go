@@ -238,12 +238,6 @@ func TestClientEngineNodeDeflate(t *testing.T) {
 // it, gets nothing compressed.
 func TestDeflateGoPeers(t *testing.T) {
 	t.Parallel()
-	deflateGoPeers(t, true)
-}
-
-// deflateGoPeers is the test; TestWasmCore runs it without parallel
-// subtests, on the WebAssembly core.
-func deflateGoPeers(t *testing.T, parallel bool) {
 	for _, tc := range []struct {
 		name        string
 		server      *PerMessageDeflate
@@ -258,9 +252,7 @@ func deflateGoPeers(t *testing.T, parallel bool) {
 		{"client-off", &PerMessageDeflate{}, true, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if parallel {
-				t.Parallel()
-			}
+			t.Parallel()
 			socks := make(chan *Socket, 1)
 			got := make(chan string, 8)
 			io := NewServer(ServerOptions{Engine: EngineOptions{PerMessageDeflate: tc.server, Core: testCore(nil)}})
