@@ -124,6 +124,9 @@ func (w *clientWS) run(ctx context.Context, rawURL string) {
 	if err == nil && c.deflate != nil {
 		if w.pmd, err = clientDeflate(c.deflate, hs.Extensions); err != nil {
 			_ = nc.Close()
+			if br != nil {
+				ws.PutReader(br)
+			}
 		}
 	}
 	if len(cookies) > 0 && c.jar != nil {

@@ -35,6 +35,7 @@ type config struct {
 	pingTimeout       time.Duration
 	maxHTTPBufferSize int64
 	allowEIO3         bool
+	perMessageDeflate bool
 	corsOrigins       []string
 	clientJS          string
 	core              string                 // "native" or "wasm"
@@ -53,6 +54,7 @@ func main() {
 	flag.DurationVar(&cfg.pingTimeout, "ping-timeout", 20*time.Second, "Engine.IO heartbeat timeout")
 	flag.Int64Var(&cfg.maxHTTPBufferSize, "max-http-buffer-size", 1e6, "largest message or POST body, in bytes")
 	flag.BoolVar(&cfg.allowEIO3, "allow-eio3", false, "also accept Engine.IO v3 clients (socket.io-client 2.x)")
+	flag.BoolVar(&cfg.perMessageDeflate, "per-message-deflate", false, "accept the WebSocket permessage-deflate extension (messages of 1 KB and more go compressed)")
 	flag.StringVar(&cors, "cors-origin", "", `origins allowed to poll cross-origin, comma-separated, or "*" (default: none)`)
 	flag.StringVar(&cfg.core, "core", "native", `where the protocol core runs: "native" (in Go) or "wasm" (the WebAssembly module, in wazero)`)
 	flag.StringVar(&cfg.coreWasm, "core-wasm", "", "with --core=wasm: path of the module (default: build it from source, which needs the go tool and the siohost source)")
@@ -126,6 +128,9 @@ func newServer(cfg config) (*hostnative.Server, http.Handler) {
 	if len(cfg.corsOrigins) > 0 {
 		opts.CORS = &hostnative.CORSOptions{Origins: cfg.corsOrigins}
 	}
+	if cfg.perMessageDeflate {
+		opts.PerMessageDeflate = &hostnative.PerMessageDeflate{}
+	}
 	io := hostnative.NewServer(hostnative.ServerOptions{Engine: opts})
 	io.Engine().OnConnectionError(func(e *hostnative.ConnectionError) {
 		slog.Info("connection refused", "code", e.Code, "message", e.Message, "context", e.Context,
@@ -167,8 +172,12 @@ func printBanner(cfg config, io *hostnative.Server, addr string) {
 	}
 	fmt.Printf("siohost listening on %s\n", base)
 	fmt.Printf("  Socket.IO    %s%s  %s, polling and websocket\n", base, io.Path(), protocols)
-	fmt.Printf("               ping every %s, timeout %s; messages up to %d bytes; CORS: %s\n",
-		cfg.pingInterval, cfg.pingTimeout, cfg.maxHTTPBufferSize, cors)
+	deflate := ""
+	if cfg.perMessageDeflate {
+		deflate = "; per-message deflate"
+	}
+	fmt.Printf("               ping every %s, timeout %s; messages up to %d bytes%s; CORS: %s\n",
+		cfg.pingInterval, cfg.pingTimeout, cfg.maxHTTPBufferSize, deflate, cors)
 	core := "native (Go)"
 	if cfg.core == "wasm" {
 		core = "WebAssembly (wazero), module " + cfg.coreWasm
