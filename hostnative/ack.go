@@ -56,11 +56,13 @@ func (a *AckResponse) Arg(i int, v any) error {
 // Raw returns the arguments as a raw JSON array, and the attachments.
 func (a *AckResponse) Raw() (json.RawMessage, [][]byte) { return a.data, a.attachments }
 
-// Emitter sends events from one socket with options: Timeout, Volatile.
+// Emitter sends events from one socket with options: Timeout, Volatile,
+// Compress.
 type Emitter struct {
-	s        *Socket
-	timeout  time.Duration
-	volatile bool
+	s          *Socket
+	timeout    time.Duration
+	volatile   bool
+	noCompress bool
 }
 
 // Timeout returns an emitter whose EmitWithAck waits at most d.
@@ -70,6 +72,26 @@ func (em *Emitter) Timeout(d time.Duration) *Emitter { c := *em; c.timeout = d; 
 // take it at once.
 func (em *Emitter) Volatile() *Emitter { c := *em; c.volatile = true; return &c }
 
+// Compress returns an emitter whose events may be compressed (true, the
+// default) or never are (false), as the reference's socket.compress: with
+// false, their WebSocket frames are sent without per-message deflate, and
+// a polling response made only of such packets without HTTP compression.
+func (em *Emitter) Compress(compress bool) *Emitter { c := *em; c.noCompress = !compress; return &c }
+
+// flags are the core's options for the emitter's packets.
+func (em *Emitter) flags() sio.SendFlags { return sendFlags(em.volatile, em.noCompress) }
+
+func sendFlags(volatile, noCompress bool) sio.SendFlags {
+	var f sio.SendFlags
+	if volatile {
+		f |= sio.SendVolatile
+	}
+	if noCompress {
+		f |= sio.SendNoCompress
+	}
+	return f
+}
+
 // Emit sends an event.
 func (em *Emitter) Emit(event string, args ...any) error {
 	s := em.s
@@ -78,7 +100,7 @@ func (em *Emitter) Emit(event string, args ...any) error {
 		return err
 	}
 	s.notifyOutgoing(event, args)
-	return s.send(p, em.volatile)
+	return s.send(p, em.flags())
 }
 
 // EmitRaw sends an event with raw JSON arguments (see Socket.EmitRaw).
@@ -91,7 +113,7 @@ func (em *Emitter) EmitRaw(event string, args json.RawMessage, attachments [][]b
 	}
 	s := em.s
 	body := eventBody(event, args)
-	return s.send(rawPacket(s.ns.name, -1, sio.Event, body, attachments), em.volatile)
+	return s.send(rawPacket(s.ns.name, -1, sio.Event, body, attachments), em.flags())
 }
 
 // eventBody prepends the event name to a raw JSON array of arguments.
@@ -121,7 +143,7 @@ func (em *Emitter) EmitWithAck(ctx context.Context, event string, args ...any) (
 		return nil, ErrDisconnected
 	}
 	s.notifyOutgoing(event, args)
-	if err := s.send(p, em.volatile); err != nil {
+	if err := s.send(p, em.flags()); err != nil {
 		s.dropAck(id)
 		return nil, err
 	}

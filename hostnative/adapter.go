@@ -2,6 +2,8 @@ package hostnative
 
 import (
 	"sync"
+
+	"github.com/siohost/siohost/core/sio"
 )
 
 // BroadcastOptions selects the sockets of a namespace that a broadcast or a
@@ -12,7 +14,13 @@ type BroadcastOptions struct {
 	Except   []string
 	Local    bool // this server only, when several are clustered
 	Volatile bool
+	// NoCompress is the reference's compress(false) flag: the packet is
+	// never compressed (see Emitter.Compress).
+	NoCompress bool
 }
+
+// flags are the core's options for a packet sent with opts.
+func (opts BroadcastOptions) flags() sio.SendFlags { return sendFlags(opts.Volatile, opts.NoCompress) }
 
 // Adapter keeps the rooms of a namespace and carries broadcasts to their
 // sockets. The in-memory adapter serves a single server; a clustered one
@@ -205,11 +213,11 @@ func (a *MemoryAdapter) selectLocked(opts BroadcastOptions) []string {
 }
 
 func (a *MemoryAdapter) Broadcast(p *EncodedPacket, opts BroadcastOptions) {
-	a.ns.deliver(a.Sockets(opts), p, opts.Volatile)
+	a.ns.deliver(a.Sockets(opts), p, opts.flags())
 }
 
 func (a *MemoryAdapter) BroadcastWithAck(p *EncodedPacket, opts BroadcastOptions) int {
-	return a.ns.deliver(a.Sockets(opts), p, opts.Volatile)
+	return a.ns.deliver(a.Sockets(opts), p, opts.flags())
 }
 
 func (a *MemoryAdapter) AddSockets(opts BroadcastOptions, rooms []string) {

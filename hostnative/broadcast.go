@@ -14,12 +14,13 @@ import (
 // them an event, encoded once for all of them, or applies a bulk operation.
 // Each method returns a new Broadcast, so a value can be reused.
 type Broadcast struct {
-	ns       *Namespace
-	rooms    []string
-	except   []string
-	local    bool
-	volatile bool
-	timeout  time.Duration
+	ns         *Namespace
+	rooms      []string
+	except     []string
+	local      bool
+	volatile   bool
+	noCompress bool
+	timeout    time.Duration
 }
 
 func (b *Broadcast) clone() *Broadcast {
@@ -52,14 +53,20 @@ func (b *Broadcast) Local() *Broadcast { c := b.clone(); c.local = true; return 
 // Volatile drops the event for clients that cannot take it at once.
 func (b *Broadcast) Volatile() *Broadcast { c := b.clone(); c.volatile = true; return c }
 
-// Compress is accepted for compatibility.
-func (b *Broadcast) Compress(bool) *Broadcast { return b.clone() }
+// Compress makes the event compressible (true, the default) or never
+// compressed (false), as the reference's compress flag: see
+// Emitter.Compress.
+func (b *Broadcast) Compress(compress bool) *Broadcast {
+	c := b.clone()
+	c.noCompress = !compress
+	return c
+}
 
 // Timeout sets how long EmitWithAck waits for the acknowledgements.
 func (b *Broadcast) Timeout(d time.Duration) *Broadcast { c := b.clone(); c.timeout = d; return c }
 
 func (b *Broadcast) opts() BroadcastOptions {
-	return BroadcastOptions{Rooms: b.rooms, Except: b.except, Local: b.local, Volatile: b.volatile}
+	return BroadcastOptions{Rooms: b.rooms, Except: b.except, Local: b.local, Volatile: b.volatile, NoCompress: b.noCompress}
 }
 
 // Emit sends an event to the selected sockets.
@@ -135,7 +142,7 @@ func (b *Broadcast) EmitWithAck(ctx context.Context, event string, args ...any) 
 	}()
 	// Only the sockets the packet reached can answer (volatile drops and
 	// sockets gone meanwhile cannot).
-	sent := ns.deliver(ids, p, b.volatile)
+	sent := ns.deliver(ids, p, b.opts().flags())
 	if b.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, b.timeout, ErrSomeAcksMissing)

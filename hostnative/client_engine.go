@@ -104,6 +104,7 @@ func NewEngineClient(rawURL string, opts EngineClientOptions) (*EngineClient, er
 	c.hcond = sync.NewCond(&c.hmu)
 	c.io = newClientIO(&c.mu, c, ep, opts.HTTPClient, opts.TLSConfig, opts.ExtraHeaders,
 		time.Duration(cfg.ConnectTimeout)*time.Millisecond)
+	c.io.deflate = opts.deflateOffer()
 	c.timer = newDeadlineTimer(c.onTimer)
 	return c, nil
 }

@@ -62,6 +62,25 @@ type EngineClientOptions struct {
 	ConnectTimeout time.Duration
 	// Logger receives recovered handler panics. Default slog.Default().
 	Logger *slog.Logger
+	// PerMessageDeflate configures the permessage-deflate extension that
+	// WebSocket handshakes offer, as engine.io-client does by default
+	// through the ws package ("permessage-deflate; client_max_window_bits",
+	// threshold 1024 bytes): when the server accepts it, messages of at
+	// least Threshold bytes are sent compressed, and the server's
+	// compressed messages are inflated (up to 100 MiB, as ws's maxPayload).
+	PerMessageDeflate PerMessageDeflate
+	// NoPerMessageDeflate offers no compression (perMessageDeflate: false).
+	NoPerMessageDeflate bool
+}
+
+// deflateOffer is the permessage-deflate configuration WebSockets offer,
+// nil for none.
+func (o *EngineClientOptions) deflateOffer() *PerMessageDeflate {
+	if o.NoPerMessageDeflate {
+		return nil
+	}
+	d := o.PerMessageDeflate.withDefaults()
+	return &d
 }
 
 // Defaults of the client.

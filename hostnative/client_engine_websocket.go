@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
 )
 
@@ -31,6 +32,8 @@ type clientWS struct {
 	frameQueue       // outbound frames (nc is nil while dialing); its mu guards the two below
 	failed     error // a write failed
 	closeSent  bool
+
+	pmd *wsDeflate // permessage-deflate, when the server accepted it; set before nc
 
 	rd  io.Reader // only the reader uses it
 	hdr [ws.MaxHeaderSize - 2]byte
@@ -114,7 +117,18 @@ func (w *clientWS) run(ctx context.Context, rawURL string) {
 		},
 	}
 	d.Timeout = c.dialTO
-	nc, br, _, err := d.Dial(ctx, rawURL)
+	if c.deflate != nil {
+		d.Extensions = []httphead.Option{deflateOffer(c.deflate)}
+	}
+	nc, br, hs, err := d.Dial(ctx, rawURL)
+	if err == nil && c.deflate != nil {
+		if w.pmd, err = clientDeflate(c.deflate, hs.Extensions); err != nil {
+			_ = nc.Close()
+			if br != nil {
+				ws.PutReader(br)
+			}
+		}
+	}
 	if len(cookies) > 0 && c.jar != nil {
 		c.jar.SetCookies(c.ep.cookieURL, cookies)
 	}
@@ -214,11 +228,17 @@ func appendMaskedFrame(b []byte, op ws.OpCode, prefix, data []byte) []byte {
 	return b
 }
 
-// enqueue queues one data frame, copied into a pooled buffer.
-func (w *clientWS) enqueue(binaryFrame bool, prefix, data []byte) {
+// enqueue queues one data frame, copied into a pooled buffer. With an offer
+// of compression (deflate), a message of at least its threshold is queued
+// as is, to be compressed when written if the server accepted (finish).
+func (w *clientWS) enqueue(binaryFrame bool, prefix, data []byte, deflate *PerMessageDeflate) {
 	op := ws.OpText
 	if binaryFrame {
 		op = ws.OpBinary
+	}
+	if deflate != nil && len(prefix)+len(data) >= deflate.Threshold {
+		w.pushMessage(byte(op), prefix, data)
+		return
 	}
 	p := getFrame(len(prefix) + len(data) + 14)
 	*p = appendMaskedFrame(*p, op, prefix, data)
@@ -233,9 +253,29 @@ func (w *clientWS) enqueueControl(op ws.OpCode, payload []byte) {
 
 func (w *clientWS) enqueueClose(code int) { w.pushClose(code) }
 
+// finish frames a message queued for compression: compressed (RSV1 set)
+// when the server accepted the extension and it gets smaller, then masked.
+func (w *clientWS) finish(op byte, payload []byte) *[]byte {
+	var p *[]byte
+	if w.pmd != nil && !w.pmd.noSend {
+		deflateMessage(w.pmd.level, payload, func(z []byte) {
+			if len(z) < len(payload) {
+				p = getFrame(len(z) + 14)
+				*p = appendMaskedFrame(*p, ws.OpCode(op), nil, z)
+				(*p)[0] |= rsv1
+			}
+		})
+	}
+	if p == nil {
+		p = getFrame(len(payload) + 14)
+		*p = appendMaskedFrame(*p, ws.OpCode(op), nil, payload)
+	}
+	return p
+}
+
 // flush writes the queued frames, then the close frame if one is due.
 func (w *clientWS) flush() {
-	if err := w.frameQueue.flush(clientWriteTimeout, w.writeClose); err != nil {
+	if err := w.frameQueue.flush(clientWriteTimeout, w.finish, w.writeClose); err != nil {
 		w.fail(err)
 	}
 }
@@ -303,14 +343,14 @@ func (e errServerProtocol) Error() string { return "websocket protocol error: " 
 // one), or the error that broke the connection.
 func (w *clientWS) read() (code int, err error) {
 	var msg []byte // a fragmented message being assembled
-	var msgBinary bool
+	var msgBinary, msgCompressed bool
 	for {
 		w.c.sink.ioThrottle()
 		h, err := ws.ReadHeaderBuffer(w.rd, w.hdr[:])
 		if err != nil {
 			return w.readEnd(err)
 		}
-		if h.Masked || h.Rsv != 0 {
+		if h.Masked || !validRsv(h, w.pmd != nil) {
 			return w.protocolError(ws.StatusProtocolError, "masked or reserved bits set in a server frame")
 		}
 		if h.OpCode.IsControl() {
@@ -363,7 +403,7 @@ func (w *clientWS) read() (code int, err error) {
 		case h.OpCode != ws.OpText && h.OpCode != ws.OpBinary:
 			return w.protocolError(ws.StatusProtocolError, "unknown opcode "+strconv.Itoa(int(h.OpCode)))
 		default:
-			msgBinary = h.OpCode == ws.OpBinary
+			msgBinary, msgCompressed = h.OpCode == ws.OpBinary, h.Rsv != 0
 		}
 		if !h.Fin {
 			if msg == nil {
@@ -372,6 +412,14 @@ func (w *clientWS) read() (code int, err error) {
 			continue
 		}
 		msg = nil
+		if msgCompressed {
+			if p, err = w.pmd.inflate(p, maxClientMessage); err != nil {
+				if errors.Is(err, errInflateTooBig) {
+					return w.protocolError(ws.StatusMessageTooBig, "message inflates over "+strconv.Itoa(maxClientMessage)+" bytes")
+				}
+				return w.protocolError(ws.StatusInvalidFramePayloadData, "invalid compressed message: "+err.Error())
+			}
+		}
 		if !msgBinary && !utf8.Valid(p) {
 			return w.protocolError(ws.StatusInvalidFramePayloadData, "text message not UTF-8")
 		}

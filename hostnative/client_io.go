@@ -23,7 +23,8 @@ type clientIO struct {
 	hc      *http.Client
 	owned   *http.Transport // the HTTP transport of our own, closed in release
 	jar     http.CookieJar
-	dialTO  time.Duration // bounds a WebSocket dial (0: none)
+	dialTO  time.Duration      // bounds a WebSocket dial (0: none)
+	deflate *PerMessageDeflate // what WebSockets offer, with defaults; nil: no offer
 
 	root context.Context // every request and dial
 	stop context.CancelFunc
@@ -80,7 +81,7 @@ func newClientIO(mu *sync.Mutex, sink clientSink, ep engineEndpoint, hc *http.Cl
 // caller holds mu.
 func (t *clientIO) write(conn uint64, binary bool, prefix, data []byte, fl *clientFlush) {
 	if w := t.socks[conn]; w != nil && !w.forgotten {
-		w.enqueue(binary, prefix, data)
+		w.enqueue(binary, prefix, data, t.deflate)
 		fl.add(w)
 	}
 }

@@ -113,6 +113,7 @@ func NewManager(rawURL string, opts ManagerOptions) (*Manager, error) {
 	m.ep = ep
 	m.qcond = sync.NewCond(&m.qmu)
 	m.io = newClientIO(&m.mu, m, ep, opts.HTTPClient, opts.TLSConfig, opts.ExtraHeaders, max(opts.Timeout, 0))
+	m.io.deflate = eo.deflateOffer()
 	m.timer = newDeadlineTimer(m.onTimer)
 	m.handle = m.core.Create(m.now(), co)
 	if _, err := m.core.Effects(); err != nil {
@@ -136,6 +137,9 @@ func (m *Manager) engineOptions() EngineClientOptions {
 		ForceBase64:     m.opts.ForceBase64,
 		ConnectTimeout:  m.opts.Timeout,
 		Logger:          m.opts.Logger,
+
+		PerMessageDeflate:   m.opts.PerMessageDeflate,
+		NoPerMessageDeflate: m.opts.NoPerMessageDeflate,
 	}
 }
 

@@ -88,6 +88,11 @@ type ManagerOptions struct {
 	// and transports. Default nil: the native core, in this process;
 	// hostwasm's Module.NewClientCore runs it in WebAssembly instead.
 	Core ClientCoreFactory
+	// PerMessageDeflate and NoPerMessageDeflate configure the
+	// permessage-deflate extension WebSockets offer (see
+	// EngineClientOptions): on by default, threshold 1024 bytes.
+	PerMessageDeflate   PerMessageDeflate
+	NoPerMessageDeflate bool
 }
 
 // AuthFunc computes a namespace's CONNECT payload when it is sent, as

@@ -7,6 +7,7 @@ import (
 
 	"github.com/siohost/siohost/core/abi"
 	"github.com/siohost/siohost/core/eio"
+	"github.com/siohost/siohost/core/sio"
 )
 
 // CoreFactory makes the core of one shard from its configuration. The
@@ -109,20 +110,20 @@ func (sh *shard) crash(b *batch, err error) {
 // again.
 type stubCore struct{ err error }
 
-func (stubCore) Request(int64, *eio.Request) eio.Handle                            { return 0 }
-func (stubCore) Body(int64, uint64, eio.Handle, []byte, eio.BodyStatus)            {}
-func (stubCore) Frame(int64, uint64, eio.Handle, bool, []byte)                     {}
-func (stubCore) ConnClosed(int64, uint64, eio.Handle, bool)                        {}
-func (stubCore) Send(int64, eio.Handle, bool, []byte) bool                         { return false }
-func (stubCore) CloseSession(int64, eio.Handle, string, string)                    {}
-func (stubCore) CloseAll(int64, string)                                            {}
-func (stubCore) Tick(int64)                                                        {}
-func (stubCore) Accept(int64, eio.Handle, string, string, string) bool             { return false }
-func (stubCore) Refuse(int64, eio.Handle, string, string, []byte)                  {}
-func (stubCore) Emit(int64, eio.Handle, string, []byte, [][]byte, bool) bool       { return false }
-func (stubCore) Broadcast(int64, []eio.Handle, string, []byte, [][]byte, bool) int { return 0 }
-func (stubCore) Leave(int64, eio.Handle, string) bool                              { return false }
-func (stubCore) Session(eio.Handle) (string, int, string)                          { return "", 0, "" }
-func (stubCore) Len() int                                                          { return 0 }
-func (stubCore) NextDeadline() (int64, bool)                                       { return 0, false }
-func (s stubCore) Effects() ([]eio.Effect, error)                                  { return nil, s.err }
+func (stubCore) Request(int64, *eio.Request) eio.Handle                                     { return 0 }
+func (stubCore) Body(int64, uint64, eio.Handle, []byte, eio.BodyStatus)                     {}
+func (stubCore) Frame(int64, uint64, eio.Handle, bool, []byte)                              {}
+func (stubCore) ConnClosed(int64, uint64, eio.Handle, bool)                                 {}
+func (stubCore) Send(int64, eio.Handle, bool, []byte) bool                                  { return false }
+func (stubCore) CloseSession(int64, eio.Handle, string, string)                             {}
+func (stubCore) CloseAll(int64, string)                                                     {}
+func (stubCore) Tick(int64)                                                                 {}
+func (stubCore) Accept(int64, eio.Handle, string, string, string) bool                      { return false }
+func (stubCore) Refuse(int64, eio.Handle, string, string, []byte)                           {}
+func (stubCore) Emit(int64, eio.Handle, string, []byte, [][]byte, sio.SendFlags) bool       { return false }
+func (stubCore) Broadcast(int64, []eio.Handle, string, []byte, [][]byte, sio.SendFlags) int { return 0 }
+func (stubCore) Leave(int64, eio.Handle, string) bool                                       { return false }
+func (stubCore) Session(eio.Handle) (string, int, string)                                   { return "", 0, "" }
+func (stubCore) Len() int                                                                   { return 0 }
+func (stubCore) NextDeadline() (int64, bool)                                                { return 0, false }
+func (s stubCore) Effects() ([]eio.Effect, error)                                           { return nil, s.err }

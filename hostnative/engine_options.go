@@ -50,6 +50,14 @@ type EngineOptions struct {
 	HTTPCompression HTTPCompression
 	// NoHTTPCompression turns that compression off (httpCompression: false).
 	NoHTTPCompression bool
+	// PerMessageDeflate, when set, accepts the WebSocket permessage-deflate
+	// extension that clients offer (the reference's perMessageDeflate,
+	// off by default there too): messages of at least its Threshold
+	// (default 1024 bytes) are then sent compressed, except those sent with
+	// Compress(false), and compressed messages from the client are
+	// inflated, never beyond MaxHTTPBufferSize (else the WebSocket is
+	// closed with 1009). Clients that offer nothing are served as before.
+	PerMessageDeflate *PerMessageDeflate
 	// WriteTimeout bounds one WebSocket write; a client that does not read
 	// is dropped with "transport error". Default 10 s.
 	WriteTimeout time.Duration

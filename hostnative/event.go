@@ -120,7 +120,7 @@ func (e *Event) Ack(args ...any) error {
 	if err != nil {
 		return err
 	}
-	return e.Socket.send(p, false)
+	return e.Socket.send(p, 0)
 }
 
 // AckRaw acknowledges with the raw JSON array args and its attachments,
@@ -132,7 +132,7 @@ func (e *Event) AckRaw(args json.RawMessage, attachments [][]byte) error {
 	if !e.claimAck() {
 		return ErrNoAck
 	}
-	return e.Socket.send(rawPacket(e.Socket.ns.name, e.id, sio.Ack, args, attachments), false)
+	return e.Socket.send(rawPacket(e.Socket.ns.name, e.id, sio.Ack, args, attachments), 0)
 }
 
 // decodeArg decodes one raw argument, resolving binary placeholders.

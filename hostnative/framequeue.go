@@ -10,6 +10,11 @@ import (
 // client's alike: frames are queued in order under mu (by whoever holds the
 // lock that orders them), written by one flusher at a time, and then,
 // when asked, a close frame ends the writing.
+//
+// A queued buffer is a whole frame, whose first byte has FIN set (every
+// frame queued is final), or else a message to compress: its opcode (FIN
+// clear) then its payload, which the flusher makes into a frame with its
+// finish function, outside any lock but its own.
 type frameQueue struct {
 	mu      sync.Mutex // guards the fields below
 	nc      net.Conn   // nil until the connection exists
@@ -64,9 +69,23 @@ func (q *frameQueue) drain() net.Conn {
 	return q.nc
 }
 
+// finishFunc makes the frame of a message queued for compression: its
+// opcode and payload (see frameQueue).
+type finishFunc func(op byte, payload []byte) *[]byte
+
+// pushMessage queues the payload of a message (prefix then data) that the
+// flusher compresses when it writes it.
+func (q *frameQueue) pushMessage(op byte, prefix, data []byte) {
+	p := getFrame(1 + len(prefix) + len(data))
+	*p = append(*p, op)
+	*p = append(*p, prefix...)
+	*p = append(*p, data...)
+	q.push(p)
+}
+
 // flush writes every queued frame, each write within timeout, then calls
 // writeClose if a close is due. It returns the first write error.
-func (q *frameQueue) flush(timeout time.Duration, writeClose func(nc net.Conn, code int)) error {
+func (q *frameQueue) flush(timeout time.Duration, finish finishFunc, writeClose func(nc net.Conn, code int)) error {
 	q.wmu.Lock()
 	defer q.wmu.Unlock()
 	for {
@@ -93,6 +112,12 @@ func (q *frameQueue) flush(timeout time.Duration, writeClose func(nc net.Conn, c
 		q.mu.Lock()
 		q.writing = true
 		q.mu.Unlock()
+		for i, f := range frames {
+			if (*f)[0]&0x80 == 0 {
+				frames[i] = finish((*f)[0], (*f)[1:])
+				putFrame(f)
+			}
+		}
 		err := writeFrames(nc, frames, timeout)
 		q.mu.Lock()
 		q.writing = false

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/siohost/siohost/core/eio"
+	"github.com/siohost/siohost/core/sio"
 )
 
 // Namespace is a Socket.IO namespace: its sockets, connection middleware,
@@ -110,6 +111,10 @@ func (ns *Namespace) Volatile() *Broadcast { return ns.broadcast().Volatile() }
 // Timeout sets how long EmitWithAck waits for the acks of a broadcast.
 func (ns *Namespace) Timeout(d time.Duration) *Broadcast { return ns.broadcast().Timeout(d) }
 
+// Compress starts a broadcast whose event may be compressed (true, the
+// default) or never is (false); see Broadcast.Compress.
+func (ns *Namespace) Compress(compress bool) *Broadcast { return ns.broadcast().Compress(compress) }
+
 // FetchSockets returns the sockets of the namespace.
 func (ns *Namespace) FetchSockets() []*Socket { return ns.broadcast().FetchSockets() }
 
@@ -124,7 +129,8 @@ func (ns *Namespace) DisconnectSockets(close bool) { ns.broadcast().DisconnectSo
 
 // deliver sends an encoded packet to local sockets by id, taking each shard
 // lock once for all of its recipients. It returns how many got it.
-func (ns *Namespace) deliver(ids []string, p *EncodedPacket, volatile bool) int {
+func (ns *Namespace) deliver(ids []string, p *EncodedPacket, flags sio.SendFlags) int {
+	volatile := flags&sio.SendVolatile != 0
 	if len(ids) == 0 {
 		return 0
 	}
@@ -148,7 +154,7 @@ func (ns *Namespace) deliver(ids []string, p *EncodedPacket, volatile bool) int 
 			}
 		}
 		// One call per shard: the payload crosses into the core once.
-		n += sh.core.Broadcast(b.now, hs, ns.name, p.Text, p.Attachments, volatile)
+		n += sh.core.Broadcast(b.now, hs, ns.name, p.Text, p.Attachments, flags)
 		sh.end(b)
 		b.done()
 	}
@@ -239,7 +245,7 @@ func (srv *Server) connect(c *EngineConn, name string, auth []byte, query string
 	}
 	s.connected.Store(true)
 	for _, p := range missed {
-		_ = s.send(p, false)
+		_ = s.send(p, 0)
 	}
 	if onConn != nil {
 		c.sh.e.safely(func() { onConn(s) })

@@ -31,7 +31,7 @@ func (e *Engine) respond(w http.ResponseWriter, r *http.Request, resp pollRespon
 		h.Set("Content-Type", contentTypes[resp.content])
 	}
 	body := resp.body
-	if resp.status == http.StatusOK && !e.opts.NoHTTPCompression &&
+	if resp.status == http.StatusOK && !e.opts.NoHTTPCompression && !resp.noCompress &&
 		(resp.content == eio.ContentText || resp.content == eio.ContentBinary) {
 		var enc string
 		if body, enc = compressBody(r, body, e.opts.HTTPCompression.Threshold); enc != "" {
@@ -106,6 +106,7 @@ func (e *Engine) serveWebSocket(w http.ResponseWriter, r *http.Request, sh *shar
 	if len(h) > 0 {
 		up.Header = h
 	}
+	up.Header = wc.acceptHeader(up.Header)
 	nc, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
 		b := sh.begin(0, nil)

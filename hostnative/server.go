@@ -167,6 +167,10 @@ func (s *Server) SocketsLeave(rooms ...string) { s.Of("/").SocketsLeave(rooms...
 // Engine.IO connections are closed too.
 func (s *Server) DisconnectSockets(close bool) { s.Of("/").DisconnectSockets(close) }
 
+// Compress starts a broadcast to "/" whose event may be compressed (true,
+// the default) or never is (false): io.compress(false) of the reference.
+func (s *Server) Compress(compress bool) *Broadcast { return s.Of("/").Compress(compress) }
+
 // Close disconnects every client ("server shutting down") and refuses new
 // ones from then on (503 Service Unavailable), as the reference's
 // io.close() does by closing its HTTP server.

@@ -25,9 +25,10 @@ type shard struct {
 }
 
 type pollResponse struct {
-	status  int
-	content eio.Content
-	body    []byte
+	status     int
+	content    eio.Content
+	body       []byte
+	noCompress bool // every packet of the body was sent with compress: false
 }
 
 // batch collects, while the shard is locked, what must happen once it is
@@ -174,7 +175,7 @@ func (b *batch) queueEvent(ev event) {
 func (sh *shard) apply(b *batch, eff *eio.Effect) {
 	switch eff.Kind {
 	case eio.EffRespond:
-		resp := pollResponse{status: eff.Status, content: eff.Content, body: clone(eff.Data)}
+		resp := pollResponse{status: eff.Status, content: eff.Content, body: clone(eff.Data), noCompress: eff.NoCompress}
 		if eff.Conn == b.conn {
 			b.self.answered, b.self.respond, b.self.resp = true, true, resp
 		} else if ch, ok := sh.waiters[eff.Conn]; ok {
@@ -185,6 +186,10 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 		b.self.answered, b.self.readBody, b.self.limit = true, true, int64(eff.Status)
 	case eio.EffAccept:
 		wc := &wsConn{id: eff.Conn, h: eff.Session, sh: sh}
+		if o := sh.e.opts.PerMessageDeflate; o != nil && eff.Conn == b.conn && b.req != nil {
+			// Negotiated now, before the first frame is queued.
+			wc.pmd, wc.pmdAccept = acceptDeflate(o, b.req.Header)
+		}
 		sh.sockets[eff.Conn] = wc
 		if c := sh.conns[eff.Session]; c != nil && !c.onWS.Load() {
 			c.ws.Store(wc) // the session's, once it opens or upgrades on it
@@ -196,7 +201,7 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 		b.self.answered, b.self.rejected, b.self.reject = true, true, eff.Text
 	case eio.EffWrite:
 		if wc := sh.sockets[eff.Conn]; wc != nil {
-			wc.enqueue(eff.Binary, eff.Prefix, eff.Data)
+			wc.enqueue(eff.Binary, eff.NoCompress, eff.Prefix, eff.Data)
 			b.addFlush(wc)
 		}
 	case eio.EffCloseConn:

@@ -279,9 +279,9 @@ func (s *Socket) Timeout(d time.Duration) *Emitter { return &Emitter{s: s, timeo
 // not ready to take them at once.
 func (s *Socket) Volatile() *Emitter { return &Emitter{s: s, volatile: true} }
 
-// Compress is accepted for compatibility; siohost does not compress
-// messages yet.
-func (s *Socket) Compress(bool) *Emitter { return s.emitter() }
+// Compress returns an emitter whose events may be compressed (true, the
+// default) or never are (false): see Emitter.Compress.
+func (s *Socket) Compress(compress bool) *Emitter { return &Emitter{s: s, noCompress: !compress} }
 
 func (s *Socket) emitter() *Emitter { return &Emitter{s: s} }
 
@@ -312,16 +312,17 @@ func (s *Socket) Disconnect(close bool) {
 }
 
 // send writes an encoded packet to the client.
-func (s *Socket) send(p *EncodedPacket, volatile bool) error {
+func (s *Socket) send(p *EncodedPacket, flags sio.SendFlags) error {
 	if !s.connected.Load() {
 		return ErrDisconnected
 	}
+	volatile := flags&sio.SendVolatile != 0
 	if volatile && s.conn.wsBusy() {
 		return nil // dropped, as the reference drops it
 	}
 	sh := s.conn.sh
 	b := sh.begin(0, nil)
-	ok := !s.conn.closed.Load() && sh.core.Emit(b.now, s.conn.h, s.ns.name, p.Text, p.Attachments, volatile)
+	ok := !s.conn.closed.Load() && sh.core.Emit(b.now, s.conn.h, s.ns.name, p.Text, p.Attachments, flags)
 	sh.end(b)
 	b.done()
 	if !ok && !volatile {

@@ -75,6 +75,14 @@ func TestWasmCore(t *testing.T) {
 	f := CoreFactory(wasmModule(t).NewCore)
 	wasmFactory.Store(&f)
 	defer wasmFactory.Store(nil)
+	// In a group: the tests that call t.Parallel resume once the loop is
+	// done, and the group waits for them, so they run before the factory
+	// is reset (and before any other top-level test, TestWasmCore being
+	// sequential).
+	t.Run("all", func(t *testing.T) { runWasmTests(t) })
+}
+
+func runWasmTests(t *testing.T) {
 	for name, fn := range map[string]func(*testing.T){
 		// Official clients (socket.io-client 2, 3, 4) over polling,
 		// WebSocket and upgrade.
@@ -108,8 +116,18 @@ func TestWasmCore(t *testing.T) {
 		"EngineHTTPConcurrentSends":           TestEngineHTTPConcurrentSends,
 		"EngineMessagesDoNotAlias":            TestEngineMessagesDoNotAlias,
 		"ServerWSFramesBeforeCloseKeepsOrder": TestServerWSFramesBeforeCloseKeepOrder,
+		"ServerCompressFlagPolling":           TestServerCompressFlagPolling, // compress(false) through the ABI
+		"DeflateGoPeers":                      TestDeflateGoPeers,
+		"NodeSIODeflate":                      TestNodeSIODeflate,
+		"EngineGenerateIDNode":                TestEngineGenerateIDNode, // the id through the ABI
+		"EngineGenerateIDRefusals":            TestEngineGenerateIDRefusals,
 	} {
-		t.Run(name, fn)
+		t.Run(name, func(t *testing.T) {
+			if testCore(nil) == nil {
+				t.Fatal("not on the WebAssembly core")
+			}
+			fn(t)
+		})
 	}
 }
 

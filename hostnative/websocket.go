@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -28,6 +29,12 @@ type wsConn struct {
 
 	frameQueue      // outbound frames; its mu also guards failed
 	failed     bool // a write failed: the end is a transport error
+
+	// pmd is the permessage-deflate state, when the handshake negotiated
+	// it (set under the shard lock before any frame is queued), and
+	// pmdAccept the extension's response header.
+	pmd       *wsDeflate
+	pmdAccept string
 
 	rd  io.Reader   // the reading side; only the reader goroutine uses it
 	ec  *EngineConn // the session, once known; only the reader uses it
@@ -54,13 +61,18 @@ func putFrame(p *[]byte) {
 }
 
 // enqueue copies one data frame into a pooled buffer: the only allocation an
-// outbound frame may cost, and only when the pool is empty.
-func (c *wsConn) enqueue(binaryFrame bool, prefix, data []byte) {
+// outbound frame may cost, and only when the pool is empty. A message to
+// compress is queued as is, and compressed when written (finish).
+func (c *wsConn) enqueue(binaryFrame, noCompress bool, prefix, data []byte) {
 	op := byte(ws.OpText)
 	if binaryFrame {
 		op = byte(ws.OpBinary)
 	}
 	n := len(prefix) + len(data)
+	if !noCompress && c.pmd.deflates(n) {
+		c.pushMessage(op, prefix, data)
+		return
+	}
 	p := getFrame(n + 10)
 	*p = appendFrameHeader(*p, op, n)
 	*p = append(*p, prefix...)
@@ -90,9 +102,45 @@ func appendFrameHeader(b []byte, op byte, n int) []byte {
 
 func (c *wsConn) enqueueClose(code int) { c.pushClose(code) }
 
+// finish compresses a message queued by enqueue into its frame (RSV1
+// set), or frames it as is when compressing does not make it smaller.
+func (c *wsConn) finish(op byte, payload []byte) *[]byte {
+	var p *[]byte
+	deflateMessage(c.pmd.level, payload, func(z []byte) {
+		if len(z) < len(payload) {
+			p = getFrame(len(z) + 10)
+			*p = appendFrameHeader(*p, op|rsv1, len(z))
+			*p = append(*p, z...)
+		}
+	})
+	if p == nil {
+		p = getFrame(len(payload) + 10)
+		*p = appendFrameHeader(*p, op, len(payload))
+		*p = append(*p, payload...)
+	}
+	return p
+}
+
+// acceptHeader adds the extensions the handshake accepted to the headers
+// of its response.
+func (c *wsConn) acceptHeader(h http.Header) http.Header {
+	if c.pmdAccept == "" {
+		return h
+	}
+	h = h.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set(extensionsHeader, c.pmdAccept)
+	return h
+}
+
+// rsv1 is the bit of a frame's first byte that marks a compressed message.
+const rsv1 = 0x40
+
 // flush writes every queued frame, and the close frame if one is due.
 func (c *wsConn) flush() {
-	if c.frameQueue.flush(c.sh.e.opts.WriteTimeout, c.writeClose) != nil {
+	if c.frameQueue.flush(c.sh.e.opts.WriteTimeout, c.finish, c.writeClose) != nil {
 		c.fail()
 	}
 }
@@ -186,13 +234,13 @@ func (c *wsConn) closed(errored bool) {
 func (c *wsConn) read() (errored bool) {
 	maxPayload := c.sh.e.opts.MaxHTTPBufferSize
 	var msg []byte // a fragmented message being assembled
-	var msgBinary bool
+	var msgBinary, msgCompressed bool
 	for {
 		h, err := ws.ReadHeaderBuffer(c.rd, c.hdr[:])
 		if err != nil {
 			return errors.Is(err, ws.ErrHeaderLengthMSB) || errors.Is(err, ws.ErrHeaderLengthUnexpected)
 		}
-		if !h.Masked || h.Rsv != 0 {
+		if !h.Masked || !validRsv(h, c.pmd != nil) {
 			c.closeWith(ws.StatusProtocolError)
 			return true
 		}
@@ -237,7 +285,7 @@ func (c *wsConn) read() (errored bool) {
 			c.closeWith(ws.StatusProtocolError)
 			return true
 		default:
-			msgBinary = h.OpCode == ws.OpBinary
+			msgBinary, msgCompressed = h.OpCode == ws.OpBinary, h.Rsv != 0
 		}
 		if !h.Fin {
 			if msg == nil {
@@ -246,6 +294,18 @@ func (c *wsConn) read() (errored bool) {
 			continue
 		}
 		msg = nil
+		if msgCompressed {
+			// Inflated within the same bound as any message (the
+			// reference's maxHttpBufferSize), however much it claims.
+			if p, err = c.pmd.inflate(p, maxPayload); err != nil {
+				code := ws.StatusInvalidFramePayloadData
+				if errors.Is(err, errInflateTooBig) {
+					code = ws.StatusMessageTooBig
+				}
+				c.closeWith(code)
+				return true
+			}
+		}
 		if !msgBinary && !utf8.Valid(p) {
 			c.closeWith(ws.StatusInvalidFramePayloadData)
 			return true
@@ -298,6 +358,18 @@ func (c *wsConn) deliver(binaryMsg bool, p []byte) {
 func (c *wsConn) closeWith(code ws.StatusCode) {
 	c.enqueueClose(int(code))
 	c.flush()
+}
+
+// validRsv checks a frame's reserved bits: only RSV1, on the first frame of
+// a data message, and only when permessage-deflate was negotiated.
+func validRsv(h ws.Header, deflate bool) bool {
+	switch {
+	case h.Rsv == 0:
+		return true
+	case !deflate || h.Rsv != ws.Rsv(true, false, false):
+		return false
+	}
+	return h.OpCode == ws.OpText || h.OpCode == ws.OpBinary
 }
 
 func closeCodeOf(p []byte) int {

@@ -162,7 +162,7 @@ func BenchmarkSocketIOEcho(b *testing.B) {
 				if effs, err := be.Effects(); err != nil || len(effs) != 1 {
 					b.Fatal(err, effs)
 				}
-				be.Emit(1, h, "/", reply, nil, false)
+				be.Emit(1, h, "/", reply, nil, 0)
 				if effs, err := be.Effects(); err != nil || len(effs) != 1 {
 					b.Fatal(err, effs)
 				}

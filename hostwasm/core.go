@@ -232,20 +232,20 @@ func (c *Core) Refuse(now int64, h eio.Handle, nsp, message string, data []byte)
 	}
 }
 
-func (c *Core) Emit(now int64, h eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) bool {
+func (c *Core) Emit(now int64, h eio.Handle, nsp string, text []byte, attachments [][]byte, flags sio.SendFlags) bool {
 	if !c.before() {
 		return false
 	}
-	ok, effs, err := c.in.Emit(now, h, nsp, text, attachments, volatile)
+	ok, effs, err := c.in.Emit(now, h, nsp, text, attachments, flags)
 	c.after(effs, err)
 	return ok && err == nil
 }
 
-func (c *Core) Broadcast(now int64, hs []eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) int {
+func (c *Core) Broadcast(now int64, hs []eio.Handle, nsp string, text []byte, attachments [][]byte, flags sio.SendFlags) int {
 	if len(hs) == 0 || !c.before() {
 		return 0
 	}
-	n, effs, err := c.in.Broadcast(now, hs, nsp, text, attachments, volatile)
+	n, effs, err := c.in.Broadcast(now, hs, nsp, text, attachments, flags)
 	c.after(effs, err)
 	return n
 }

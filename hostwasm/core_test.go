@@ -58,7 +58,7 @@ func TestCoreBackend(t *testing.T) {
 	require.Equal(t, sio.EffEvent, event[0].Kind)
 	delivered := event[0].Data // the host's; the effect itself is not, past the next call
 	effs, n := both(func(b abi.Backend) int64 {
-		return int64(b.Broadcast(3, append(hs, 0x7ffff), "/", []byte(`2["news",1]`), nil, false))
+		return int64(b.Broadcast(3, append(hs, 0x7ffff), "/", []byte(`2["news",1]`), nil, 0))
 	})
 	require.Equal(t, int64(2), n)
 	require.Len(t, effs, 2)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/siohost/siohost/core/abi"
 	"github.com/siohost/siohost/core/eio"
+	"github.com/siohost/siohost/core/sio"
 )
 
 // Options tune a Module.
@@ -544,11 +545,11 @@ func (i *Instance) Refuse(now int64, h eio.Handle, nsp, message string, data []b
 }
 
 // Emit sends an encoded Socket.IO packet (sio.Server.Send).
-func (i *Instance) Emit(now int64, h eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) (bool, []eio.Effect, error) {
+func (i *Instance) Emit(now int64, h eio.Handle, nsp string, text []byte, attachments [][]byte, flags sio.SendFlags) (bool, []eio.Effect, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.enc.Reset()
-	i.enc.Emit(h, nsp, text, attachments, volatile)
+	i.enc.Emit(h, nsp, text, attachments, flags)
 	v, effs, err := i.one(now)
 	return v != 0, effs, err
 }
@@ -598,11 +599,11 @@ func (i *Instance) Len() (int, error) {
 // Broadcast emits one encoded packet to every session of hs (sio.Server.Send
 // for each), in one broadcast record: the payload crosses into the guest
 // once. It returns how many sessions took it.
-func (i *Instance) Broadcast(now int64, hs []eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) (int, []eio.Effect, error) {
+func (i *Instance) Broadcast(now int64, hs []eio.Handle, nsp string, text []byte, attachments [][]byte, flags sio.SendFlags) (int, []eio.Effect, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.enc.Reset()
-	i.enc.Broadcast(hs, nsp, text, attachments, volatile)
+	i.enc.Broadcast(hs, nsp, text, attachments, flags)
 	v, effs, err := i.one(now)
 	return int(v), effs, err
 }

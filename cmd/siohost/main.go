@@ -36,6 +36,7 @@ type config struct {
 	pingTimeout       time.Duration
 	maxHTTPBufferSize int64
 	allowEIO3         bool
+	perMessageDeflate bool
 	corsOrigins       []string
 	transports        []string      // nil: polling and websocket
 	noUpgrades        bool          // polling sessions stay on polling
@@ -58,6 +59,7 @@ func main() {
 	flag.DurationVar(&cfg.pingTimeout, "ping-timeout", 20*time.Second, "Engine.IO heartbeat timeout")
 	flag.Int64Var(&cfg.maxHTTPBufferSize, "max-http-buffer-size", 1e6, "largest message or POST body, in bytes")
 	flag.BoolVar(&cfg.allowEIO3, "allow-eio3", false, "also accept Engine.IO v3 clients (socket.io-client 2.x)")
+	flag.BoolVar(&cfg.perMessageDeflate, "per-message-deflate", false, "accept the WebSocket permessage-deflate extension (messages of 1 KB and more go compressed)")
 	flag.StringVar(&cors, "cors-origin", "", `origins allowed to poll cross-origin, comma-separated, or "*" (default: none)`)
 	flag.StringVar(&transports, "transports", "polling,websocket", "transports accepted, comma-separated")
 	flag.BoolVar(&cfg.noUpgrades, "no-upgrades", false, "keep polling sessions on polling (no upgrade to WebSocket)")
@@ -172,6 +174,9 @@ func newServer(cfg config) (*hostnative.Server, http.Handler) {
 	if len(cfg.corsOrigins) > 0 {
 		opts.CORS = &hostnative.CORSOptions{Origins: cfg.corsOrigins}
 	}
+	if cfg.perMessageDeflate {
+		opts.PerMessageDeflate = &hostnative.PerMessageDeflate{}
+	}
 	sopts := hostnative.ServerOptions{Engine: opts}
 	if cfg.recovery > 0 {
 		sopts.ConnectionStateRecovery = &hostnative.ConnectionStateRecovery{MaxDisconnectionDuration: cfg.recovery}
@@ -228,8 +233,12 @@ func printBanner(cfg config, io *hostnative.Server, addr string) {
 		transports += ", no upgrades"
 	}
 	fmt.Printf("  Socket.IO    %s%s  %s, %s\n", base, io.Path(), protocols, transports)
-	fmt.Printf("               ping every %s, timeout %s; messages up to %d bytes; CORS: %s\n",
-		cfg.pingInterval, cfg.pingTimeout, cfg.maxHTTPBufferSize, cors)
+	deflate := ""
+	if cfg.perMessageDeflate {
+		deflate = "; per-message deflate"
+	}
+	fmt.Printf("               ping every %s, timeout %s; messages up to %d bytes%s; CORS: %s\n",
+		cfg.pingInterval, cfg.pingTimeout, cfg.maxHTTPBufferSize, deflate, cors)
 	if cfg.recovery > 0 {
 		fmt.Printf("               connection state recovery for %s\n", cfg.recovery)
 	}

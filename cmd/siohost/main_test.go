@@ -26,6 +26,8 @@ import (
 
 	"github.com/siohost/siohost/internal/nodetest"
 
+	"github.com/gobwas/httphead"
+	"github.com/gobwas/ws"
 	"github.com/stretchr/testify/require"
 
 	"github.com/siohost/siohost/examples/chat/chat"
@@ -70,6 +72,7 @@ func testHandler(t *testing.T, core hostnative.CoreFactory) {
 		pingTimeout:       200 * time.Millisecond,
 		maxHTTPBufferSize: 5000,
 		corsOrigins:       []string{"http://example.com"},
+		perMessageDeflate: true,
 		clientJS:          js,
 		newCore:           core,
 	})
@@ -100,6 +103,14 @@ func testHandler(t *testing.T, core hostnative.CoreFactory) {
 	// Refused (and logged by the connection-error hook): EIO=3 is off.
 	res, _ = get(t, ts.URL+"/socket.io/?EIO=3&transport=polling")
 	require.Equal(t, http.StatusBadRequest, res.StatusCode)
+
+	// --per-message-deflate: a WebSocket that offers the extension gets it.
+	d := ws.Dialer{Extensions: []httphead.Option{{Name: []byte("permessage-deflate")}}}
+	conn, _, whs, err := d.Dial(context.Background(), "ws"+strings.TrimPrefix(ts.URL, "http")+"/socket.io/?EIO=4&transport=websocket")
+	require.NoError(t, err)
+	_ = conn.Close()
+	require.Len(t, whs.Extensions, 1)
+	require.Equal(t, "permessage-deflate", string(whs.Extensions[0].Name))
 }
 
 // siohostProcess is the built command, running.

@@ -35,10 +35,11 @@ type Backend interface {
 	// they do nothing (and return false or 0) when it is off.
 	Accept(now int64, h eio.Handle, nsp, sid, pid string) bool
 	Refuse(now int64, h eio.Handle, nsp, message string, data []byte)
-	Emit(now int64, h eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) bool
+	// Emit's flags are the packet's options (volatile, compress: false).
+	Emit(now int64, h eio.Handle, nsp string, text []byte, attachments [][]byte, flags sio.SendFlags) bool
 	// Broadcast emits one encoded packet to every session of hs, handing
 	// the payload to the core once; it returns how many sessions took it.
-	Broadcast(now int64, hs []eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) int
+	Broadcast(now int64, hs []eio.Handle, nsp string, text []byte, attachments [][]byte, flags sio.SendFlags) int
 	Leave(now int64, h eio.Handle, nsp string) bool
 	// Session returns the id, protocol (3 or 4) and transport of session
 	// h; a zero protocol for a stale handle.
@@ -103,17 +104,17 @@ func (n *Native) Refuse(now int64, h eio.Handle, nsp, message string, data []byt
 	}
 }
 
-func (n *Native) Emit(now int64, h eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) bool {
-	return n.s != nil && n.s.Send(now, h, nsp, text, attachments, volatile)
+func (n *Native) Emit(now int64, h eio.Handle, nsp string, text []byte, attachments [][]byte, flags sio.SendFlags) bool {
+	return n.s != nil && n.s.Send(now, h, nsp, text, attachments, flags)
 }
 
-func (n *Native) Broadcast(now int64, hs []eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) int {
+func (n *Native) Broadcast(now int64, hs []eio.Handle, nsp string, text []byte, attachments [][]byte, flags sio.SendFlags) int {
 	if n.s == nil {
 		return 0
 	}
 	sent := 0
 	for _, h := range hs {
-		if n.s.Send(now, h, nsp, text, attachments, volatile) {
+		if n.s.Send(now, h, nsp, text, attachments, flags) {
 			sent++
 		}
 	}

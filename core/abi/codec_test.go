@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/siohost/siohost/core/eio"
+	"github.com/siohost/siohost/core/sio"
 )
 
 // encodeInput writes in back with the Encoder: the inverse of decoding.
@@ -38,7 +39,7 @@ func encodeInput(e *Encoder, in *Input) {
 	case InRefuse:
 		e.Refuse(in.Session, string(in.Nsp), string(in.Text), in.Data)
 	case InEmit:
-		e.Emit(in.Session, string(in.Nsp), in.Data, in.Attachments, in.Flags != 0)
+		e.Emit(in.Session, string(in.Nsp), in.Data, in.Attachments, sio.SendFlags(in.Flags))
 	case InLeave:
 		e.Leave(in.Session, string(in.Nsp))
 	case InInfo:
@@ -46,7 +47,7 @@ func encodeInput(e *Encoder, in *Input) {
 	case InOpenCount:
 		e.OpenCount()
 	case InBroadcast:
-		e.Broadcast(in.Handles, string(in.Nsp), in.Data, in.Attachments, in.Flags != 0)
+		e.Broadcast(in.Handles, string(in.Nsp), in.Data, in.Attachments, sio.SendFlags(in.Flags))
 	}
 }
 
@@ -67,13 +68,14 @@ func sampleInputs(e *Encoder) {
 	e.Accept(8, "/admin", "sid", "pid")
 	e.Refuse(9, "/", "nope", nil)
 	e.Refuse(9, "/", "nope", []byte(`{"a":1}`))
-	e.Emit(10, "/", []byte(`2["a"]`), [][]byte{{1, 2}, {}, nil}, true)
-	e.Emit(10, "/", []byte(`2["a"]`), nil, false)
+	e.Emit(10, "/", []byte(`2["a"]`), [][]byte{{1, 2}, {}, nil}, sio.SendVolatile)
+	e.Emit(10, "/", []byte(`2["a"]`), nil, 0)
+	e.Emit(10, "/", []byte(`2["a"]`), nil, sio.SendNoCompress|sio.SendVolatile)
 	e.Leave(11, "/chat")
 	e.Info(12)
 	e.OpenCount()
-	e.Broadcast([]eio.Handle{13, 0x300001}, "/", []byte(`2["b"]`), [][]byte{{3}}, true)
-	e.Broadcast(nil, "/x", []byte(`2["c"]`), nil, false)
+	e.Broadcast([]eio.Handle{13, 0x300001}, "/", []byte(`2["b"]`), [][]byte{{3}}, sio.SendVolatile)
+	e.Broadcast(nil, "/x", []byte(`2["c"]`), nil, sio.SendNoCompress)
 }
 
 func TestInputRoundTrip(t *testing.T) {
@@ -99,9 +101,12 @@ func TestInputRoundTrip(t *testing.T) {
 	require.Equal(t, `{"a":1}`, string(ins.List[11].Data))
 	require.Equal(t, [][]byte{{1, 2}, {}, nil}, ins.List[12].Attachments)
 	require.Nil(t, ins.List[13].Attachments)
-	require.Equal(t, []eio.Handle{13, 0x300001}, ins.List[17].Handles)
-	require.Equal(t, [][]byte{{3}}, ins.List[17].Attachments)
-	require.Empty(t, ins.List[18].Handles)
+	require.Equal(t, EmitFlagVolatile, ins.List[12].Flags)
+	require.Equal(t, EmitFlagNoCompress|EmitFlagVolatile, ins.List[14].Flags)
+	require.Equal(t, []eio.Handle{13, 0x300001}, ins.List[18].Handles)
+	require.Equal(t, [][]byte{{3}}, ins.List[18].Attachments)
+	require.Empty(t, ins.List[19].Handles)
+	require.Equal(t, EmitFlagNoCompress, ins.List[19].Flags)
 
 	// Encoding the decoded records gives the same bytes.
 	var back Encoder
@@ -178,6 +183,7 @@ func sampleEffects() []eio.Effect {
 		{Kind: eio.EffReadBody, Conn: 2, Status: 1 << 40, Binary: true},
 		{Kind: eio.EffWrite, Conn: 3, Session: 1, Prefix: []byte("4"), Data: []byte{}},
 		{Kind: eio.EffWrite, Conn: 3, Session: 1, Prefix: []byte{4}, Data: []byte{0xff, 0}, Binary: true},
+		{Kind: eio.EffWrite, Conn: 3, Session: 1, Prefix: []byte("4"), Data: []byte("x"), NoCompress: true},
 		{Kind: eio.EffClose, Session: 1, Text: "transport close", Desc: "d"},
 		{Kind: eio.EffError, Conn: 4, Status: 0, Text: "Transport unknown", Data: []byte(`{"transport":"x"}`)},
 		{Kind: eio.EffUpper, Session: 1, Nsp: "/", ID: -1, Data: []byte(`["a"]`)},
@@ -207,8 +213,8 @@ func TestOutputDecode(t *testing.T) {
 	b = AppendEffect(b, &effs[0])
 	b = AppendResult(b, &Result{Value: 0x100001})
 	b = AppendResult(b, &Result{})
-	b = AppendEffect(b, &effs[6])
 	b = AppendEffect(b, &effs[7])
+	b = AppendEffect(b, &effs[8])
 	b = AppendResult(b, &Result{Value: 4, SID: "sid", Transport: "websocket", Namespaces: []string{"/", "/chat"}})
 	b = AppendDeadline(b, 0, true)
 
@@ -316,7 +322,7 @@ func TestFieldsCovered(t *testing.T) {
 		return out
 	}
 	require.Equal(t, []string{"Kind", "Binary", "Content", "Session", "Status", "Conn", "Prefix", "Data",
-		"Text", "Desc", "Nsp", "ID", "Attachments"}, names(eio.Effect{}))
+		"Text", "Desc", "NoCompress", "Nsp", "ID", "Attachments"}, names(eio.Effect{}))
 	require.Equal(t, []string{"Conn", "Method", "EIO", "Transport", "SID", "B64", "Upgrade", "Binary",
 		"Origin", "BadOrigin", "Refused", "RefusedMessage", "JSONP", "J", "ID", "IDFailed"}, names(eio.Request{}))
 	require.Equal(t, []string{"PingInterval", "PingTimeout", "UpgradeTimeout", "MaxPayload", "Transports",

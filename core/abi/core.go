@@ -117,7 +117,7 @@ func (c *Core) run(out []byte, now int64, in *Input) []byte {
 		}
 	case InEmit:
 		if s != nil {
-			res.Value = b2i(s.Send(now, in.Session, c.strings.String(in.Nsp), in.Data, in.Attachments, in.Flags&flagOne != 0))
+			res.Value = b2i(s.Send(now, in.Session, c.strings.String(in.Nsp), in.Data, in.Attachments, sio.SendFlags(in.Flags)))
 		}
 	case InLeave:
 		if s != nil {
@@ -125,9 +125,9 @@ func (c *Core) run(out []byte, now int64, in *Input) []byte {
 		}
 	case InBroadcast:
 		if s != nil {
-			nsp, vol := c.strings.String(in.Nsp), in.Flags&flagOne != 0
+			nsp, flags := c.strings.String(in.Nsp), sio.SendFlags(in.Flags)
 			for _, h := range in.Handles {
-				res.Value += b2i(s.Send(now, h, nsp, in.Data, in.Attachments, vol))
+				res.Value += b2i(s.Send(now, h, nsp, in.Data, in.Attachments, flags))
 			}
 		}
 	case InInfo:

@@ -109,7 +109,7 @@ func TestCoreBatchEqualsCalls(t *testing.T) {
 		case 3:
 			e.Frame(1, 1<<20|1, false, []byte(`42["hi",1]`))
 		case 4:
-			e.Emit(1<<20|1, "/", []byte(`2["yo"]`), nil, false)
+			e.Emit(1<<20|1, "/", []byte(`2["yo"]`), nil, 0)
 		case 5:
 			e.Leave(1<<20|1, "/")
 		case 6:
@@ -230,7 +230,7 @@ func TestCoreWithoutSocketIO(t *testing.T) {
 	e.Reset()
 	e.Frame(1, h, false, []byte("4hello"))
 	e.Accept(h, "/", "x", "")
-	e.Emit(h, "/", []byte("2[]"), nil, false)
+	e.Emit(h, "/", []byte("2[]"), nil, 0)
 	e.Leave(h, "/")
 	e.Refuse(h, "/", "m", nil)
 	e.Send(h, true, []byte{9})
@@ -294,14 +294,14 @@ func TestCoreBroadcast(t *testing.T) {
 	var e Encoder
 	var buf1, buf2 []byte
 	for _, h := range hs {
-		e.Emit(h, "/", text, atts, false)
+		e.Emit(h, "/", text, atts, 0)
 	}
 	each := deepCopy(run(t, c1, 5, &e, &buf1).Effects)
 
 	c2, hs2 := setup()
 	require.Equal(t, hs, hs2)
 	e.Reset()
-	e.Broadcast(hs, "/", text, atts, false)
+	e.Broadcast(hs, "/", text, atts, 0)
 	o := run(t, c2, 5, &e, &buf2)
 	require.Equal(t, int64(2), o.Results[0].Value)
 	require.Equal(t, each, deepCopy(o.Effects))

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/siohost/siohost/core/eio"
+	"github.com/siohost/siohost/core/sio"
 )
 
 // The fuzz targets check, for any bytes: the decoders never panic, a
@@ -89,7 +90,7 @@ func FuzzCore(f *testing.F) {
 	e.Accept(1<<20|1, "/", "s", "")
 	e.Frame(1, 1<<20|1, false, []byte(`451-["a",{"_placeholder":true,"num":0}]`))
 	e.Frame(1, 1<<20|1, true, []byte{1})
-	e.Emit(1<<20|1, "/", []byte(`2["b"]`), [][]byte{{2}}, true)
+	e.Emit(1<<20|1, "/", []byte(`2["b"]`), [][]byte{{2}}, sio.SendVolatile)
 	e.Request(&eio.Request{Conn: 2, Method: "GET", EIO: "3", Transport: "polling"})
 	e.Body(3, 2<<20|2, []byte("4:42[]"), eio.BodyOK)
 	e.Leave(1<<20|1, "/")
@@ -257,13 +258,13 @@ func (r *scriptReader) step(direct *Core, now int64, e *Encoder) []eio.Effect {
 		e.Refuse(h, nsp, "no", d)
 		x.Refuse(now, h, nsp, "no", d)
 	case 11:
-		h, nsp, d, vol := r.handle(), r.str(), r.data(), r.next()%2 == 0
+		h, nsp, d, flags := r.handle(), r.str(), r.data(), sio.SendFlags(r.next()%4)
 		var atts [][]byte
 		for n := r.next() % 3; n > 0; n-- {
 			atts = append(atts, r.data())
 		}
-		e.Emit(h, nsp, d, atts, vol)
-		x.Send(now, h, nsp, d, atts, vol)
+		e.Emit(h, nsp, d, atts, flags)
+		x.Send(now, h, nsp, d, atts, flags)
 	case 12:
 		h, nsp := r.handle(), r.str()
 		e.Leave(h, nsp)

@@ -1,6 +1,9 @@
 package abi
 
-import "github.com/siohost/siohost/core/eio"
+import (
+	"github.com/siohost/siohost/core/eio"
+	"github.com/siohost/siohost/core/sio"
+)
 
 // An input record is an 8-byte header, then the fields of its kind in a
 // fixed order:
@@ -24,9 +27,16 @@ const (
 	reqAll       = ReqB64 | ReqUpgrade | ReqBinary | ReqBadOrigin | ReqRefused | ReqJSONP | ReqIDFailed
 )
 
-// flagOne is the single flag of frame and send (binary), closed (errored)
-// and emit (volatile) records.
+// flagOne is the single flag of frame and send (binary) and closed
+// (errored) records.
 const flagOne = 1
+
+// Flags of emit and broadcast records: the sio.SendFlags of the packet.
+const (
+	EmitFlagVolatile   = uint8(sio.SendVolatile)   // 1
+	EmitFlagNoCompress = uint8(sio.SendNoCompress) // 2 (version 3)
+	emitFlagsAll       = EmitFlagVolatile | EmitFlagNoCompress
+)
 
 // Input is one decoded input record. Byte fields alias the buffer it was
 // decoded from; which fields a kind uses is listed in bindings/ABI.md.
@@ -168,7 +178,7 @@ func (ins *Inputs) decodeOne(b []byte, in *Input) ([]byte, error) {
 		in.Session = eio.Handle(r.u32())
 		in.Nsp, in.Text, in.Data = r.str(), r.str(), r.bytes()
 	case InEmit:
-		allowed = flagOne
+		allowed = emitFlagsAll
 		in.Session = eio.Handle(r.u32())
 		in.Nsp, in.Data = r.str(), r.bytes()
 		ins.slab, in.Attachments = r.list(ins.slab)
@@ -176,7 +186,7 @@ func (ins *Inputs) decodeOne(b []byte, in *Input) ([]byte, error) {
 		in.Session = eio.Handle(r.u32())
 		in.Nsp = r.str()
 	case InBroadcast:
-		allowed = flagOne
+		allowed = emitFlagsAll
 		in.Nsp, in.Data = r.str(), r.bytes()
 		ins.slab, in.Attachments = r.list(ins.slab)
 		ins.handles, in.Handles = r.handles(ins.handles)
@@ -323,8 +333,8 @@ func (e *Encoder) Refuse(h eio.Handle, nsp, message string, data []byte) {
 }
 
 // Emit adds an encoded Socket.IO packet for a session (sio.Server.Send).
-func (e *Encoder) Emit(h eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) {
-	off := e.begin(InEmit, b2u(volatile))
+func (e *Encoder) Emit(h eio.Handle, nsp string, text []byte, attachments [][]byte, flags sio.SendFlags) {
+	off := e.begin(InEmit, uint8(flags))
 	e.buf = appendU32(e.buf, uint32(h))
 	e.buf = appendString(e.buf, nsp)
 	e.buf = appendBytes(e.buf, text)
@@ -334,8 +344,8 @@ func (e *Encoder) Emit(h eio.Handle, nsp string, text []byte, attachments [][]by
 
 // Broadcast adds an encoded Socket.IO packet for every session of hs
 // (sio.Server.Send for each, in order): the payload is written once.
-func (e *Encoder) Broadcast(hs []eio.Handle, nsp string, text []byte, attachments [][]byte, volatile bool) {
-	off := e.begin(InBroadcast, b2u(volatile))
+func (e *Encoder) Broadcast(hs []eio.Handle, nsp string, text []byte, attachments [][]byte, flags sio.SendFlags) {
+	off := e.begin(InBroadcast, uint8(flags))
 	e.buf = appendString(e.buf, nsp)
 	e.buf = appendBytes(e.buf, text)
 	e.buf = appendList(e.buf, attachments)

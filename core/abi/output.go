@@ -13,17 +13,18 @@ const outputHeader = 12
 
 // Bits of an output record's mask.
 const (
-	MaskBinary      = 1 << 0 // Effect.Binary (no field)
-	MaskConn        = 1 << 1 // u64 Effect.Conn
-	MaskStatus      = 1 << 2 // i64 Effect.Status
-	MaskID          = 1 << 3 // i64 Effect.ID
-	MaskPrefix      = 1 << 4 // bytes Effect.Prefix
-	MaskData        = 1 << 5 // bytes Effect.Data
-	MaskText        = 1 << 6 // string Effect.Text
-	MaskDesc        = 1 << 7 // string Effect.Desc
-	MaskNsp         = 1 << 8 // string Effect.Nsp
-	MaskAttachments = 1 << 9 // list Effect.Attachments
-	maskAll         = 1<<10 - 1
+	MaskBinary      = 1 << 0  // Effect.Binary (no field)
+	MaskConn        = 1 << 1  // u64 Effect.Conn
+	MaskStatus      = 1 << 2  // i64 Effect.Status
+	MaskID          = 1 << 3  // i64 Effect.ID
+	MaskPrefix      = 1 << 4  // bytes Effect.Prefix
+	MaskData        = 1 << 5  // bytes Effect.Data
+	MaskText        = 1 << 6  // string Effect.Text
+	MaskDesc        = 1 << 7  // string Effect.Desc
+	MaskNsp         = 1 << 8  // string Effect.Nsp
+	MaskAttachments = 1 << 9  // list Effect.Attachments
+	MaskNoCompress  = 1 << 10 // Effect.NoCompress (no field; version 3)
+	maskAll         = 1<<11 - 1
 )
 
 // AppendEffect appends the record of e to b.
@@ -31,6 +32,9 @@ func AppendEffect(b []byte, e *eio.Effect) []byte {
 	mask := uint16(0)
 	if e.Binary {
 		mask |= MaskBinary
+	}
+	if e.NoCompress {
+		mask |= MaskNoCompress
 	}
 	off := len(b)
 	b = append(b, byte(e.Kind), byte(e.Content), 0, 0, 0, 0, 0, 0)
@@ -196,7 +200,7 @@ func (o *Output) decodeOne(b []byte, e *eio.Effect) ([]byte, error) {
 		return nil, ErrBadOutput
 	}
 	*e = eio.Effect{Kind: eio.EffectKind(b[0]), Content: eio.Content(b[1]), Session: eio.Handle(getU32(b[8:])),
-		Binary: mask&MaskBinary != 0}
+		Binary: mask&MaskBinary != 0, NoCompress: mask&MaskNoCompress != 0}
 	r := reader{b: b[outputHeader:size]}
 	if mask&MaskConn != 0 {
 		e.Conn = r.u64()

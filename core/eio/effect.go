@@ -4,7 +4,8 @@ package eio
 type EffectKind uint8
 
 const (
-	// EffRespond: answer HTTP request Conn with Status, Content and Data.
+	// EffRespond: answer HTTP request Conn with Status, Content and Data;
+	// the body is never compressed when NoCompress is set.
 	EffRespond EffectKind = iota + 1
 	// EffReadBody: read the body of POST request Conn, at most Status bytes,
 	// and hand it to Server.Body.
@@ -16,7 +17,8 @@ const (
 	// HTTP 400 whose body is Text.
 	EffReject
 	// EffWrite: write a frame on WebSocket Conn: Prefix then Data, as a
-	// binary frame when Binary is set, else as a text frame.
+	// binary frame when Binary is set, else as a text frame; never
+	// compressed when NoCompress is set.
 	EffWrite
 	// EffCloseConn: close WebSocket Conn (close code Status, 0 for none).
 	EffCloseConn
@@ -63,6 +65,11 @@ type Effect struct {
 	Data    []byte
 	Text    string
 	Desc    string
+	// NoCompress: the frame of an EffWrite carries a packet sent with the
+	// reference's compress: false, or every packet in the body of an
+	// EffRespond was: the host must not compress it (per-message deflate,
+	// HTTP compression). Clear, the host compresses as configured.
+	NoCompress bool
 
 	// Fields of the upper layer's effects.
 	Nsp         string   // Socket.IO namespace

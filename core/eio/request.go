@@ -168,7 +168,7 @@ func (s *Server) handshake(now int64, r *Request, tr Transports) Handle {
 		ss.ws = r.Conn
 		s.emit(Effect{Kind: EffAccept, Conn: r.Conn, Session: ss.handle})
 		s.scratch = s.appendOpenJSON(s.scratch, ss, false)
-		s.writeFrame(ss, r.Conn, Open, false, s.scratch[start:])
+		s.writeFrame(ss, r.Conn, Open, false, false, s.scratch[start:])
 		return ss.handle
 	}
 	var body []byte
@@ -178,7 +178,7 @@ func (s *Server) handshake(now int64, r *Request, tr Transports) Handle {
 	} else {
 		s.scratch = AppendText(s.scratch, Open, s.appendOpenJSON(nil, ss, true))
 	}
-	s.respondPoll(ss, r.Conn, ContentText, start)
+	s.respondPoll(ss, r.Conn, ContentText, start, false)
 	return ss.handle
 }
 

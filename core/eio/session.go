@@ -58,9 +58,10 @@ type session struct {
 }
 
 type queued struct {
-	t      PacketType
-	binary bool
-	off, n int32
+	t          PacketType
+	binary     bool
+	noCompress bool // sent with compress: false
+	off, n     int32
 }
 
 // arenaKeep is the largest buffer a session keeps after a flush; larger ones
@@ -182,15 +183,22 @@ func (s *Server) onPacket(ss *session, p Packet, now int64) {
 	}
 }
 
-// send queues or writes one packet to the client.
+// send queues or writes one packet to the client. Packets of the core's
+// own (pings, pongs, the handshake) may be compressed, as the reference's
+// are (its compress option defaults to true).
 func (s *Server) send(ss *session, t PacketType, binary bool, data []byte) {
+	s.sendOpt(ss, t, binary, false, data)
+}
+
+// sendOpt is send with the packet's compress option (noCompress: false).
+func (s *Server) sendOpt(ss *session, t PacketType, binary, noCompress bool, data []byte) {
 	if ss.ws != 0 {
-		s.writeFrame(ss, ss.ws, t, binary, data)
+		s.writeFrame(ss, ss.ws, t, binary, noCompress, data)
 		return
 	}
 	off := len(ss.arena)
 	ss.arena = append(ss.arena, data...)
-	ss.queue = append(ss.queue, queued{t: t, binary: binary, off: int32(off), n: int32(len(data))})
+	ss.queue = append(ss.queue, queued{t: t, binary: binary, noCompress: noCompress, off: int32(off), n: int32(len(data))})
 	if ss.getConn != 0 && ss.probe != probeAnswered {
 		s.flushPoll(ss)
 	}
@@ -198,8 +206,8 @@ func (s *Server) send(ss *session, t PacketType, binary bool, data []byte) {
 
 var digits = []byte("0123456")
 
-func (s *Server) writeFrame(ss *session, conn uint64, t PacketType, binary bool, data []byte) {
-	e := Effect{Kind: EffWrite, Conn: conn, Session: ss.handle, Binary: binary, Data: data}
+func (s *Server) writeFrame(ss *session, conn uint64, t PacketType, binary, noCompress bool, data []byte) {
+	e := Effect{Kind: EffWrite, Conn: conn, Session: ss.handle, Binary: binary, Data: data, NoCompress: noCompress}
 	switch {
 	case !binary:
 		e.Prefix = digits[t : t+1]
@@ -230,13 +238,26 @@ func (s *Server) flushPoll(ss *session) {
 			s.scratch = AppendV3Text(s.scratch, q.t, q.binary, ss.arena[q.off:q.off+q.n])
 		}
 	}
-	s.respondPoll(ss, ss.getConn, content, start)
+	// As the reference's polling transport, the body may be compressed
+	// when any of its packets may be.
+	s.respondPoll(ss, ss.getConn, content, start, noneCompressible(ss.queue))
 	ss.getConn = 0
 	ss.queue = ss.queue[:0]
 	ss.arena = ss.arena[:0]
 	if cap(ss.arena) > arenaKeep {
 		ss.arena, ss.queue = nil, nil
 	}
+}
+
+// noneCompressible reports whether every packet of q was sent with
+// compress: false.
+func noneCompressible(q []queued) bool {
+	for _, p := range q {
+		if !p.noCompress {
+			return false
+		}
+	}
+	return len(q) > 0
 }
 
 func hasBinary(q []queued) bool {
@@ -257,19 +278,20 @@ func (s *Server) respondPacket(ss *session, conn uint64, t PacketType) {
 	} else {
 		s.scratch = AppendText(s.scratch, t, nil)
 	}
-	s.respondPoll(ss, conn, ContentText, start)
+	s.respondPoll(ss, conn, ContentText, start, false)
 }
 
 // respondPoll answers polling GET conn with the payload written in the
 // scratch space from start; a JSONP session's answer is the script that
 // carries it.
-func (s *Server) respondPoll(ss *session, conn uint64, content Content, start int) {
+func (s *Server) respondPoll(ss *session, conn uint64, content Content, start int, noCompress bool) {
 	if ss.jsonp {
 		end := len(s.scratch)
 		s.scratch = AppendJSONP(s.scratch, s.jsonp[ss.handle], s.scratch[start:end])
 		start, content = end, ContentText
 	}
-	s.emit(Effect{Kind: EffRespond, Conn: conn, Session: ss.handle, Status: 200, Content: content, Data: s.scratch[start:]})
+	s.emit(Effect{Kind: EffRespond, Conn: conn, Session: ss.handle, Status: 200, Content: content,
+		Data: s.scratch[start:], NoCompress: noCompress})
 }
 
 type closeHow uint8
@@ -396,7 +418,7 @@ func (s *Server) finishUpgrade(ss *session) {
 		// stays valid after the arena is reset.
 		start := len(s.scratch)
 		s.scratch = append(s.scratch, ss.arena[q.off:q.off+q.n]...)
-		s.writeFrame(ss, ss.ws, q.t, q.binary, s.scratch[start:])
+		s.writeFrame(ss, ss.ws, q.t, q.binary, q.noCompress, s.scratch[start:])
 	}
 	ss.queue, ss.arena = nil, nil
 	s.schedule(ss)

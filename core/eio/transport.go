@@ -43,7 +43,7 @@ func (s *Server) onProbeFrame(ss *session, binary bool, data []byte) {
 		switch {
 		case err != nil:
 		case p.Type == Ping && string(p.Data) == "probe":
-			s.writeFrame(ss, ss.probeWS, Pong, false, probeData)
+			s.writeFrame(ss, ss.probeWS, Pong, false, false, probeData)
 			if ss.probe != probeAnswered {
 				ss.probe = probeAnswered
 				ss.noopAt = s.now + noopInterval
@@ -94,12 +94,20 @@ func (s *Server) ConnClosed(now int64, conn uint64, h Handle, errored bool) {
 // refers to data itself, so the caller keeps it intact until it has taken
 // the effects.
 func (s *Server) Send(now int64, h Handle, binary bool, data []byte) bool {
+	return s.SendMessage(now, h, binary, false, data)
+}
+
+// SendMessage is Send with the reference's compress option: with
+// noCompress (compress: false), the message's frame is never compressed,
+// nor a polling response made only of such messages (see
+// Effect.NoCompress).
+func (s *Server) SendMessage(now int64, h Handle, binary, noCompress bool, data []byte) bool {
 	s.begin(now)
 	ss := s.get(h)
 	if ss == nil || !s.expire(ss, now) {
 		return false
 	}
-	s.send(ss, Message, binary, data)
+	s.sendOpt(ss, Message, binary, noCompress, data)
 	return true
 }
 

@@ -374,7 +374,7 @@ func (h *sioHost) handle() eio.Handle {
 // wire notation, "4" first, and attachments) to the client on nsp.
 func (h *sioHost) serverSend(nsp, text string, attachments ...[]byte) {
 	require.True(h.t, strings.HasPrefix(text, "4"))
-	h.do(func() { require.True(h.t, h.s.Send(h.now, h.handle(), nsp, []byte(text[1:]), attachments, false)) })
+	h.do(func() { require.True(h.t, h.s.Send(h.now, h.handle(), nsp, []byte(text[1:]), attachments, 0)) })
 }
 
 // clientKinds lists the kinds of the sio.Client's effects (sends left out).

@@ -299,10 +299,23 @@ func (s *Server) Refuse(now int64, h eio.Handle, name, message string, data []by
 	s.eio.Send(now, h, false, b[start:])
 }
 
+// SendFlags are the options of a packet sent with Server.Send, as the
+// reference's socket flags.
+type SendFlags uint8
+
+const (
+	// SendVolatile drops the packet when it cannot go out at once.
+	SendVolatile SendFlags = 1 << iota
+	// SendNoCompress is the reference's compress(false): the packet's
+	// frames are never compressed, nor a polling response made only of
+	// such packets (eio.Effect.NoCompress).
+	SendNoCompress
+)
+
 // Send sends one encoded packet (its text part, then its attachments) to
 // session h, provided the session is still on namespace name. A volatile
 // packet is dropped when it cannot go out at once.
-func (s *Server) Send(now int64, h eio.Handle, name string, text []byte, attachments [][]byte, volatile bool) bool {
+func (s *Server) Send(now int64, h eio.Handle, name string, text []byte, attachments [][]byte, flags SendFlags) bool {
 	c := s.conn(h)
 	if c == nil {
 		return false
@@ -310,14 +323,15 @@ func (s *Server) Send(now int64, h eio.Handle, name string, text []byte, attachm
 	if i := c.find(name); i < 0 || !c.nsps[i].connected {
 		return false
 	}
-	if volatile && !s.eio.Writable(h) {
+	if flags&SendVolatile != 0 && !s.eio.Writable(h) {
 		return false
 	}
-	if !s.eio.Send(now, h, false, text) {
+	noCompress := flags&SendNoCompress != 0
+	if !s.eio.SendMessage(now, h, false, noCompress, text) {
 		return false
 	}
 	for _, a := range attachments {
-		s.eio.Send(now, h, true, a)
+		s.eio.SendMessage(now, h, true, noCompress, a)
 	}
 	return true
 }

@@ -48,7 +48,8 @@
 //	"closeAll": {"reason"}                                  Backend.CloseAll
 //	"tick":     {}                                          Backend.Tick
 //	"send":     Engine.IO: {"session", "binary", "data"|"hex"}   Backend.Send
-//	            Socket.IO: {"session", "nsp", "text", "attachments", "volatile"}
+//	            Socket.IO: {"session", "nsp", "text", "attachments", "volatile",
+//	                        "noCompress"}
 //	                                                        Backend.Emit
 //	"accept":   {"session", "nsp", "sid", "pid"}            Backend.Accept
 //	"refuse":   {"session", "nsp", "message", "data"}       Backend.Refuse
@@ -65,8 +66,8 @@
 // session it was attached to (0 when refused), for send, accept and leave
 // a boolean. "expect" lists every effect of the step, in order (missing:
 // none). An effect is {"kind", "conn", "session", "status", "content",
-// "binary", "prefix"|"prefixHex", "data"|"hex", "text", "desc", "nsp",
-// "id", "attachments"}; kind is respond, readBody, accept, reject, write,
+// "binary", "noCompress", "prefix"|"prefixHex", "data"|"hex", "text",
+// "desc", "nsp", "id", "attachments"}; kind is respond, readBody, accept, reject, write,
 // closeConn, open, message, upgrade, close, error, or, for Socket.IO:
 //
 //	connect     nsp, data: the auth JSON (absent when the CONNECT had none),

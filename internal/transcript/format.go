@@ -104,7 +104,8 @@ type Close struct {
 }
 
 // Send is an Engine.IO message (Binary, Data|Hex) or, in a Socket.IO
-// transcript, an encoded packet (Nsp, Text, Attachments, Volatile).
+// transcript, an encoded packet (Nsp, Text, Attachments, Volatile,
+// NoCompress).
 type Send struct {
 	Session     *int     `json:"session"`
 	Binary      bool     `json:"binary"`
@@ -114,6 +115,7 @@ type Send struct {
 	Text        string   `json:"text"`
 	Attachments []string `json:"attachments"`
 	Volatile    bool     `json:"volatile"`
+	NoCompress  bool     `json:"noCompress"`
 }
 
 type Accept struct {
@@ -143,6 +145,7 @@ type Effect struct {
 	Status      int      `json:"status"`
 	Content     string   `json:"content"`
 	Binary      bool     `json:"binary"`
+	NoCompress  bool     `json:"noCompress"`
 	Prefix      *string  `json:"prefix"`
 	PrefixHex   *string  `json:"prefixHex"`
 	Data        *string  `json:"data"`

@@ -23,6 +23,7 @@ type Flat struct {
 	Status      int
 	Content     string
 	Binary      bool
+	NoCompress  bool
 	Prefix      string
 	Data        string
 	Text        string
@@ -211,7 +212,14 @@ func (r *replayer) input(st *Step) any {
 		b.Tick(now)
 	case st.Send != nil && r.f.SocketIO:
 		m := st.Send
-		return b.Emit(now, r.session(m.Session), m.Nsp, []byte(m.Text), r.hexList(m.Attachments), m.Volatile)
+		var flags sio.SendFlags
+		if m.Volatile {
+			flags |= sio.SendVolatile
+		}
+		if m.NoCompress {
+			flags |= sio.SendNoCompress
+		}
+		return b.Emit(now, r.session(m.Session), m.Nsp, []byte(m.Text), r.hexList(m.Attachments), flags)
 	case st.Send != nil:
 		return b.Send(now, r.session(st.Send.Session), st.Send.Binary, r.bytesOf(st.Send.Data, st.Send.Hex))
 	case st.Accept != nil:
@@ -336,7 +344,7 @@ func (r *replayer) flatten(e eio.Effect) Flat {
 	}
 	return Flat{
 		Kind: kind, Conn: e.Conn, Session: r.ordinal(e.Session), Status: e.Status,
-		Content: contentNames[e.Content], Binary: e.Binary,
+		Content: contentNames[e.Content], Binary: e.Binary, NoCompress: e.NoCompress,
 		Prefix: strconv.Quote(string(e.Prefix)), Data: strconv.Quote(string(e.Data)),
 		Text: e.Text, Desc: e.Desc, Nsp: e.Nsp, ID: e.ID, Attachments: att,
 	}
@@ -364,7 +372,7 @@ func (r *replayer) expected(e *Effect) Flat {
 	}
 	return Flat{
 		Kind: e.Kind, Conn: e.Conn, Session: e.Session, Status: e.Status, Content: e.Content, Binary: e.Binary,
-		Prefix: strconv.Quote(string(r.bytesOf(e.Prefix, e.PrefixHex))), Data: strconv.Quote(string(data)),
+		NoCompress: e.NoCompress, Prefix: strconv.Quote(string(r.bytesOf(e.Prefix, e.PrefixHex))), Data: strconv.Quote(string(data)),
 		Text: r.expand(e.Text), Desc: r.expand(e.Desc), Nsp: e.Nsp, ID: id, Attachments: att,
 	}
 }

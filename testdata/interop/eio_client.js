@@ -1,18 +1,22 @@
 // Drives an official engine.io-client against a server under test and prints
 // one JSON object per observed event, for the Go tests to assert on.
 //
-// usage: [EIO_CREDENTIALS=1] node eio_client.js <3|6> <url> <transports,comma,separated> <upgrade:true|false> <holdMs>
+// usage: [EIO_CREDENTIALS=1] node eio_client.js <3|6> <url> <transports,comma,separated> <upgrade:true|false> <holdMs> [bigBytes]
 //
 // The client opens a session, sends a text and a binary message and waits
 // for both to come back (the server echoes), then, if an upgrade is expected,
-// waits for it and echoes both once more over the new transport. It then
-// stays connected holdMs (so heartbeats run) and closes.
+// waits for it and echoes both once more over the new transport. With
+// bigBytes, it then echoes a compressible text and a binary message of that
+// size, twice each, and a small text (for per-message deflate), and prints
+// whether each came back intact. It then stays connected holdMs (so
+// heartbeats run) and closes.
 "use strict";
 
 const [, , version, url, transportsArg, upgradeArg, holdArg] = process.argv;
 const transports = transportsArg.split(",");
 const upgrade = upgradeArg === "true";
 const holdMs = Number(holdArg || 0);
+const bigBytes = Number(process.argv[7] || 0);
 
 const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
 const fail = (msg) => {
@@ -69,6 +73,17 @@ socket.on("open", async () => {
     if (upgrade) {
       out({ upgrade: await upgraded });
       await echo("upgraded");
+    }
+    if (bigBytes > 0) {
+      const text = "compress me please ".repeat(Math.ceil(bigBytes / 19)).slice(0, bigBytes);
+      const bin = Buffer.alloc(bigBytes, 7);
+      for (const [label, msg] of [["text", text], ["binary", bin], ["text", text], ["binary", bin], ["small", "tiny"]]) {
+        const got = next();
+        socket.send(msg);
+        const back = await got;
+        const same = typeof msg === "string" ? back.text === msg : back.binary === msg.toString("hex");
+        out({ big: label, same, transport: socket.transport.name });
+      }
     }
     if (holdMs > 0) {
       await new Promise((r) => setTimeout(r, holdMs));

@@ -358,6 +358,28 @@ const scenarios = {
     out({ missed, whoami: norm(who) });
     await close(s);
   },
+
+  // 12. Per-message deflate, against a server that enables it: prints the
+  // extensions ws negotiated; "send3" has the server emit "big" (over the
+  // 1024-byte threshold), "small" and "plain" (as big, with
+  // compress(false)); then "up" with a big string, twice (the second one
+  // compresses against the first when ws keeps its context), and a tiny
+  // one, each acked with the string's length.
+  async deflate() {
+    const s = connect("/");
+    await connected(s);
+    if (upgrade) await upgraded(s);
+    const ws = s.io.engine.transport.ws;
+    out({ extensions: ws ? ws.extensions : null, transport: transportOf(s) });
+    const got = ["big", "small", "plain"].map((ev) => once(s, ev));
+    s.emit("send3");
+    out({ received: (await Promise.all(got)).map(([v]) => v.length) });
+    const big = "upward and onward ".repeat(200);
+    const acked = [];
+    for (const v of [big, big, "tiny"]) acked.push((await emitAck(s, "up", v))[0]);
+    out({ acked });
+    await close(s);
+  },
 };
 
 const run = scenarios[scenario];
