@@ -307,12 +307,22 @@ func (m *Manager) quietLocked() bool {
 
 // The connections' reports (clientSink), under m.mu.
 
+// Once the Manager is closed, they are dropped: the core's handle is
+// destroyed, and the core itself (a WebAssembly instance, say) may be
+// gone by the time a connection winds down.
+
 func (m *Manager) ioResponse(conn uint64, status int, contentType string, body []byte) clientFlush {
+	if m.closed {
+		return clientFlush{}
+	}
 	m.core.Response(m.now(), m.handle, uint32(conn), status, contentType, body)
 	return m.applyLocked()
 }
 
 func (m *Manager) ioFailed(conn uint64, msg string, err error) clientFlush {
+	if m.closed {
+		return clientFlush{}
+	}
 	m.cause = err
 	m.core.Failed(m.now(), m.handle, uint32(conn), msg)
 	fl := m.applyLocked()
@@ -321,16 +331,25 @@ func (m *Manager) ioFailed(conn uint64, msg string, err error) clientFlush {
 }
 
 func (m *Manager) ioWSOpened(conn uint64) clientFlush {
+	if m.closed {
+		return clientFlush{}
+	}
 	m.core.WSOpened(m.now(), m.handle, uint32(conn))
 	return m.applyLocked()
 }
 
 func (m *Manager) ioWSMessage(conn uint64, binary bool, data []byte) clientFlush {
+	if m.closed {
+		return clientFlush{}
+	}
 	m.core.WSMessage(m.now(), m.handle, uint32(conn), binary, data)
 	return m.applyLocked()
 }
 
 func (m *Manager) ioWSClosed(conn uint64, code int) clientFlush {
+	if m.closed {
+		return clientFlush{}
+	}
 	m.core.WSClosed(m.now(), m.handle, uint32(conn), code)
 	return m.applyLocked()
 }

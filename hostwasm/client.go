@@ -22,7 +22,7 @@ func (m *Module) NewClientCore() (abi.ClientBackend, error) {
 		return nil, err
 	}
 	if in.fn[fnClientProcess] == nil || in.fn[fnClientABIVersion] == nil {
-		in.mod.Close(in.ctx)
+		in.discard()
 		return nil, errors.New("hostwasm: the module has no client exports")
 	}
 	v, err := in.call0(fnClientABIVersion)
@@ -30,7 +30,7 @@ func (m *Module) NewClientCore() (abi.ClientBackend, error) {
 		return nil, in.trap(err)
 	}
 	if int32(v) != abi.ClientVersion {
-		in.mod.Close(in.ctx)
+		in.discard()
 		return nil, fmt.Errorf("%w: client %d, not %d", ErrVersion, int32(v), abi.ClientVersion)
 	}
 	return &abi.ClientRecords{Process: in.ClientProcess, Release: in.Close}, nil

@@ -41,6 +41,10 @@ type Module struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	opts     Options
+
+	mu        sync.Mutex
+	closed    bool
+	instances map[*Instance]struct{} // live, to fence off at Close
 }
 
 // exports the host needs, with their signatures checked at Compile.
@@ -94,7 +98,7 @@ func Compile(ctx context.Context, wasm []byte, opts Options) (*Module, error) {
 			return nil, fmt.Errorf("hostwasm: the module lacks the export %s of ABI version %d", x.name, abi.Version)
 		}
 	}
-	return &Module{rt: rt, compiled: compiled, opts: opts}, nil
+	return &Module{rt: rt, compiled: compiled, opts: opts, instances: make(map[*Instance]struct{})}, nil
 }
 
 func sameTypes(a, b []api.ValueType) bool {
@@ -109,8 +113,47 @@ func sameTypes(a, b []api.ValueType) bool {
 	return true
 }
 
-// Close releases the module and every instance made from it.
-func (m *Module) Close(ctx context.Context) error { return m.rt.Close(ctx) }
+// Close releases the module and every instance made from it. An instance
+// still in use fails its later calls with an error (a call in progress is
+// waited for): its memory is gone, so the effects of its last call must
+// have been used already, which holds when its owner (a Server or Manager)
+// was closed first.
+func (m *Module) Close(ctx context.Context) error {
+	m.mu.Lock()
+	m.closed = true
+	live := make([]*Instance, 0, len(m.instances))
+	for i := range m.instances {
+		live = append(live, i)
+	}
+	m.mu.Unlock()
+	for _, i := range live {
+		i.mu.Lock()
+		if i.err == nil {
+			i.err = errModuleClosed
+		}
+		i.mu.Unlock()
+	}
+	return m.rt.Close(ctx)
+}
+
+var errModuleClosed = errors.New("hostwasm: module closed")
+
+// track registers a new instance, unless the module is closed.
+func (m *Module) track(in *Instance) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return errModuleClosed
+	}
+	m.instances[in] = struct{}{}
+	return nil
+}
+
+func (m *Module) untrack(in *Instance) {
+	m.mu.Lock()
+	delete(m.instances, in)
+	m.mu.Unlock()
+}
 
 // Instance is one guest: one core with many sessions. Its methods mirror
 // those of eio.Server and sio.Server and return the effects of the call.
@@ -120,16 +163,17 @@ func (m *Module) Close(ctx context.Context) error { return m.rt.Close(ctx) }
 // lock across a call and its use of the effects (the instance's mutex only
 // keeps two calls from running in the guest at once).
 type Instance struct {
-	mu   sync.Mutex
-	ctx  context.Context
-	mod  api.Module
-	mem  api.Memory
-	fn   [len(exportNames)]api.Function
-	err  error // set once the instance is discarded
-	enc  abi.Encoder
-	out  abi.Output
-	cfg  []byte
-	call [2]uint64
+	mu    sync.Mutex
+	ctx   context.Context
+	mod   api.Module
+	mem   api.Memory
+	fn    [len(exportNames)]api.Function
+	err   error // set once the instance is discarded
+	owner *Module
+	enc   abi.Encoder
+	out   abi.Output
+	cfg   []byte
+	call  [2]uint64
 
 	inPtr, inCap, outPtr, outCap uint32
 }
@@ -166,7 +210,7 @@ func (m *Module) NewInstance(ctx context.Context, cfg abi.Config) (*Instance, er
 		return nil, err
 	}
 	if err := in.Configure(cfg); err != nil {
-		in.mod.Close(ctx)
+		in.discard()
 		return nil, err
 	}
 	return in, nil
@@ -190,7 +234,11 @@ func (m *Module) instantiate(ctx context.Context) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hostwasm: instantiating the core module: %w", err)
 	}
-	in := &Instance{ctx: context.Background(), mod: mod, mem: mod.Memory()}
+	in := &Instance{ctx: context.Background(), mod: mod, mem: mod.Memory(), owner: m}
+	if err := m.track(in); err != nil {
+		mod.Close(ctx)
+		return nil, err
+	}
 	for i, name := range exportNames {
 		in.fn[i] = mod.ExportedFunction(name)
 	}
@@ -199,7 +247,7 @@ func (m *Module) instantiate(ctx context.Context) (*Instance, error) {
 		return nil, in.trap(err)
 	}
 	if int32(v) != abi.Version {
-		mod.Close(ctx)
+		in.discard()
 		return nil, fmt.Errorf("%w: %d, not %d", ErrVersion, int32(v), abi.Version)
 	}
 	if err := in.refreshArenas(); err != nil {
@@ -215,10 +263,17 @@ func (i *Instance) Close() error {
 	if i.err == nil {
 		i.err = errClosed
 	}
+	i.owner.untrack(i)
 	return i.mod.Close(i.ctx)
 }
 
 var errClosed = errors.New("hostwasm: instance closed")
+
+// discard releases the guest of an instance that is not handed out.
+func (i *Instance) discard() {
+	i.owner.untrack(i)
+	_ = i.mod.Close(i.ctx)
+}
 
 // Err returns the error that discarded the instance, or nil while it is
 // usable.
@@ -274,7 +329,7 @@ func (i *Instance) refreshArenas() error {
 // trap discards the instance after a failed call.
 func (i *Instance) trap(err error) error {
 	i.err = fmt.Errorf("hostwasm: the instance trapped and was discarded: %w", err)
-	_ = i.mod.Close(i.ctx)
+	i.discard()
 	return i.err
 }
 
@@ -284,7 +339,7 @@ func (i *Instance) status(st int32) error {
 	msg := i.lastError()
 	if st == abi.StatusPanic {
 		i.err = fmt.Errorf("hostwasm: the core panicked (instance discarded): %s", msg)
-		_ = i.mod.Close(i.ctx)
+		i.discard()
 		return i.err
 	}
 	return fmt.Errorf("hostwasm: %w: %s", abi.StatusError(st), msg)

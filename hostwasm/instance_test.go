@@ -211,3 +211,32 @@ func TestCompileRefusesOtherModules(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, errors.Is(err, ErrVersion))
 }
+
+// TestModuleCloseFencesInstances: closing the module under instances still
+// in use (a Manager winding down, say) makes their later calls fail with
+// an error instead of touching freed memory, server and client alike; no
+// instance is made after.
+func TestModuleCloseFencesInstances(t *testing.T) {
+	moduleWasm(t)
+	m, err := Compile(context.Background(), built.wasm, Options{Cache: built.cache})
+	require.NoError(t, err)
+	in, err := m.NewInstance(context.Background(), abi.DefaultConfig())
+	require.NoError(t, err)
+	cc, err := m.NewClientCore()
+	require.NoError(t, err)
+	h := cc.Create(0, abi.ClientOptions{Transports: abi.ClientPolling})
+	require.NotZero(t, h)
+
+	require.NoError(t, m.Close(context.Background()))
+	_, _, err = in.Request(1, &eio.Request{Conn: 1, Method: "GET", EIO: "4", Transport: "polling"})
+	require.ErrorIs(t, err, errModuleClosed)
+	_, err = in.Frame(1, 1, 1, false, []byte("4hi"))
+	require.ErrorIs(t, err, errModuleClosed)
+	cc.Tick(2) // its error is reported by Effects, not a crash
+	_, err = cc.Effects()
+	require.Error(t, err)
+	require.NoError(t, cc.Close())
+	require.NoError(t, in.Close())
+	_, err = m.NewInstance(context.Background(), abi.DefaultConfig())
+	require.Error(t, err)
+}
