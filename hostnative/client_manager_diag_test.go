@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -241,29 +240,14 @@ func TestManagerDiagnostics(t *testing.T) {
 // freezeProxy forwards TCP connections to a server until frozen; then it
 // swallows what either side sends, as a server that hangs would.
 type freezeProxy struct {
-	ln     net.Listener
-	frozen atomic.Bool
+	address string
+	frozen  atomic.Bool
 }
 
 func newFreezeProxy(t *testing.T, backend string) *freezeProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &freezeProxy{ln: ln}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	pipe := func(dst, src net.Conn) {
-		defer wg.Done()
+	p := &freezeProxy{}
+	p.address = startProxy(t, backend, func(dst, src net.Conn, _ bool) {
 		buf := make([]byte, 4096)
 		for {
 			n, err := src.Read(buf)
@@ -282,32 +266,11 @@ func newFreezeProxy(t *testing.T, backend string) *freezeProxy {
 				}
 			}
 		}
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			b, err := net.Dial("tcp", backend)
-			if err != nil {
-				_ = c.Close()
-				continue
-			}
-			mu.Lock()
-			conns = append(conns, c, b)
-			mu.Unlock()
-			wg.Add(2)
-			go pipe(b, c)
-			go pipe(c, b)
-		}
-	}()
+	})
 	return p
 }
 
-func (p *freezeProxy) addr() string { return p.ln.Addr().String() }
+func (p *freezeProxy) addr() string { return p.address }
 func (p *freezeProxy) freeze()      { p.frozen.Store(true) }
 
 // TestManagerDiagnosticsNodeV2: a socket.io 2.x server, which a v5 client

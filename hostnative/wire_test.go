@@ -18,7 +18,7 @@ import (
 // response heads, and every frame each way (header bits and unmasked
 // payload), so tests can see what went compressed on the wire.
 type sniffProxy struct {
-	ln net.Listener
+	addr string
 
 	mu    sync.Mutex
 	conns []*wireConn
@@ -40,53 +40,39 @@ type wireFrame struct {
 
 func newSniffProxy(t *testing.T, backend string) *sniffProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &sniffProxy{ln: ln}
-	var wg sync.WaitGroup
-	var open sync.Map
-	t.Cleanup(func() {
-		_ = ln.Close()
-		open.Range(func(k, _ any) bool { _ = k.(net.Conn).Close(); return true })
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			b, err := net.Dial("tcp", backend)
-			if err != nil {
-				_ = c.Close()
-				continue
-			}
-			open.Store(c, nil)
-			open.Store(b, nil)
-			wc := &wireConn{}
+	p := &sniffProxy{}
+	// One record per connection, made by the first of its two pipes.
+	var mu sync.Mutex
+	records := map[net.Conn]*wireConn{}
+	record := func(client net.Conn) *wireConn {
+		mu.Lock()
+		defer mu.Unlock()
+		wc := records[client]
+		if wc == nil {
+			wc = &wireConn{}
+			records[client] = wc
 			p.mu.Lock()
 			p.conns = append(p.conns, wc)
 			p.mu.Unlock()
-			pipe := func(dst, src net.Conn, up bool) {
-				defer wg.Done()
-				sc := &frameScanner{p: p, wc: wc, up: up}
-				_, _ = io.Copy(io.MultiWriter(dst, sc), src)
-				if tc, ok := dst.(*net.TCPConn); ok {
-					_ = tc.CloseWrite()
-				}
-			}
-			wg.Add(2)
-			go pipe(b, c, true)
-			go pipe(c, b, false)
 		}
-	}()
+		return wc
+	}
+	p.addr = startProxy(t, backend, func(dst, src net.Conn, up bool) {
+		client := src
+		if !up {
+			client = dst
+		}
+		sc := &frameScanner{p: p, wc: record(client), up: up}
+		_, _ = io.Copy(io.MultiWriter(dst, sc), src)
+		if tc, ok := dst.(*net.TCPConn); ok {
+			_ = tc.CloseWrite()
+		}
+	})
 	return p
 }
 
 // url is the proxy's address as an http URL with path.
-func (p *sniffProxy) url(path string) string { return "http://" + p.ln.Addr().String() + path }
+func (p *sniffProxy) url(path string) string { return "http://" + p.addr + path }
 
 // websockets returns a copy of what the WebSocket connections carried so
 // far.
