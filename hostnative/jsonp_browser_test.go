@@ -66,7 +66,9 @@ func jsonpBrowserRun(t *testing.T, chromium, bundle string, protocol int) {
 		transport string
 	}
 	got := make(chan received, 1)
-	opts := ServerOptions{Engine: EngineOptions{AllowEIO3: true, Core: testCore(nil)}}
+	// The page loads the client from the server, as with Node's
+	// serveClient: <script src="/socket.io/socket.io.js">.
+	opts := ServerOptions{Engine: EngineOptions{AllowEIO3: true, Core: testCore(nil)}, ClientFiles: os.DirFS(filepath.Dir(bundle))}
 	io := NewServer(opts)
 	io.OnConnection(func(s *Socket) {
 		s.On("echo", func(e *Event) {
@@ -89,6 +91,7 @@ func jsonpBrowserRun(t *testing.T, chromium, bundle string, protocol int) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/socket.io/", func(w http.ResponseWriter, r *http.Request) {
 		switch q := r.URL.Query(); {
+		case r.URL.Path == "/socket.io/socket.io.js":
 		case !q.Has("j") || q.Get("EIO") != strconv.Itoa(protocol):
 			other.Add(1)
 		case r.Method == http.MethodGet:
@@ -100,7 +103,6 @@ func jsonpBrowserRun(t *testing.T, chromium, bundle string, protocol int) {
 		}
 		io.ServeHTTP(w, r)
 	})
-	mux.HandleFunc("/socket.io.js", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, bundle) })
 	mux.HandleFunc("/report", browsertest.ReportHandler(reports))
 	ints := func(b []byte) []int {
 		out := make([]int, len(b))
@@ -176,7 +178,7 @@ wait:
 const jsonpPage = `<!doctype html>
 <html><head><meta charset="utf-8"><title>siohost JSONP</title></head>
 <body>
-<script src="/socket.io.js"></script>
+<script src="/socket.io/socket.io.js"></script>
 <script>
 "use strict";
 const X = EXPECT;

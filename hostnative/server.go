@@ -29,7 +29,13 @@ func NewServer(opts ServerOptions) *Server {
 }
 
 // ServeHTTP serves the Engine.IO transports at the server's path.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+// With ServerOptions.ClientFiles, it also serves the browser client there.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opts.ClientFiles != nil && s.serveClient(w, r) {
+		return
+	}
+	s.engine.ServeHTTP(w, r)
+}
 
 // Path returns the path the server serves, with a trailing slash, for
 // mounting: mux.Handle(io.Path(), io).

@@ -1,6 +1,7 @@
 package hostnative
 
 import (
+	"io/fs"
 	"time"
 )
 
@@ -21,6 +22,14 @@ type ServerOptions struct {
 	// transport come back with their state and the broadcasts they missed
 	// (see ConnectionStateRecovery). Default off, as in the reference.
 	ConnectionStateRecovery *ConnectionStateRecovery
+	// ClientFiles, when set, holds the official browser client, which the
+	// server then serves at its path as the reference's serveClient does
+	// (/socket.io/socket.io.js, .min.js, .esm.min.js, .msgpack.min.js and
+	// their .map files), tagged for caching and compressed when the
+	// browser accepts it. Hand it socket.io-client's dist folder, e.g.
+	// os.DirFS("node_modules/socket.io-client/dist"): siohost has no copy
+	// of the client. Default nil: nothing is served.
+	ClientFiles fs.FS
 }
 
 func (o ServerOptions) withDefaults() ServerOptions {

@@ -177,7 +177,7 @@ func newServer(cfg config) (*hostnative.Server, http.Handler) {
 	if cfg.perMessageDeflate {
 		opts.PerMessageDeflate = &hostnative.PerMessageDeflate{}
 	}
-	sopts := hostnative.ServerOptions{Engine: opts}
+	sopts := hostnative.ServerOptions{Engine: opts, ClientFiles: chat.ClientFiles(cfg.clientJS)}
 	if cfg.recovery > 0 {
 		sopts.ConnectionStateRecovery = &hostnative.ConnectionStateRecovery{MaxDisconnectionDuration: cfg.recovery}
 	}
@@ -198,7 +198,7 @@ func newServer(cfg config) (*hostnative.Server, http.Handler) {
 
 	mux := http.NewServeMux()
 	mux.Handle(io.Path(), io)
-	chat.Mount(mux, cfg.clientJS)
+	chat.Mount(mux)
 	return io, mux
 }
 

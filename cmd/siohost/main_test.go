@@ -208,7 +208,7 @@ func TestProcess(t *testing.T) {
 	require.Contains(t, body, "siohost chat")
 	res, body = get(t, "http://"+addr+chat.ClientJSPath)
 	require.Equal(t, http.StatusNotFound, res.StatusCode)
-	require.Contains(t, body, "make run")
+	require.Contains(t, body, "ClientFiles")
 	p.stop(t)
 }
 

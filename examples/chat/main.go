@@ -28,14 +28,13 @@ func main() {
 	clientJS := flag.String("client-js", chat.DefaultClientJS, "path of socket.io.min.js (socket.io-client 4)")
 	flag.Parse()
 
-	io := hostnative.NewServer(hostnative.ServerOptions{}) // Node's defaults, at /socket.io/
+	// Node's defaults, at /socket.io/, serving the browser client there too.
+	io := hostnative.NewServer(hostnative.ServerOptions{ClientFiles: chat.ClientFiles(*clientJS)})
 	chat.Register(io)
 
 	mux := http.NewServeMux()
 	mux.Handle(io.Path(), io)
-	mux.Handle("GET /{$}", chat.PageHandler())
-	mux.Handle("GET "+chat.ClientJSPath, chat.ClientJS(*clientJS))
-	mux.Handle("GET "+chat.ClientJSPath+".map", chat.ClientJS(*clientJS))
+	chat.Mount(mux)
 
 	if err := chat.CheckClientJS(*clientJS); err != nil {
 		log.Print("warning: ", err)

@@ -26,8 +26,10 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -388,33 +390,14 @@ func CheckClientJS(file string) error {
 	return nil
 }
 
-// ClientJS serves the client bundle at file for ClientJSPath, and its
-// source map (file + ".map") for ClientJSPath + ".map". The file is read at
-// each request: it stays in node_modules, never in this repository.
-func ClientJS(file string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f := file
-		if strings.HasSuffix(r.URL.Path, ".map") {
-			f += ".map"
-		}
-		if err := CheckClientJS(f); err != nil {
-			http.Error(w, err.Error(), http.StatusNotFound)
-			return
-		}
-		if strings.HasSuffix(f, ".map") {
-			w.Header().Set("Content-Type", "application/json")
-		} else {
-			w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
-		}
-		http.ServeFile(w, r, f)
-	})
-}
+// ClientFiles is the folder of the client bundle at file (socket.io-client's
+// dist), for ServerOptions.ClientFiles: the Socket.IO server then serves
+// it at ClientJSPath, as Node's socket.io serves its client. The files are
+// read at each request: they stay in node_modules, never in this
+// repository.
+func ClientFiles(file string) fs.FS { return os.DirFS(filepath.Dir(file)) }
 
-// Mount adds the page at "/" and the client bundle at ClientJSPath (and its
-// source map) to mux. The Socket.IO server itself is mounted by the caller,
-// with mux.Handle(io.Path(), io).
-func Mount(mux *http.ServeMux, clientJS string) {
-	mux.Handle("GET /{$}", PageHandler())
-	mux.Handle("GET "+ClientJSPath, ClientJS(clientJS))
-	mux.Handle("GET "+ClientJSPath+".map", ClientJS(clientJS))
-}
+// Mount adds the page at "/" to mux. The Socket.IO server, which serves
+// the client bundle too (see ClientFiles), is mounted by the caller, with
+// mux.Handle(io.Path(), io).
+func Mount(mux *http.ServeMux) { mux.Handle("GET /{$}", PageHandler()) }

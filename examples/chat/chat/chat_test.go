@@ -21,11 +21,11 @@ import (
 // newChat serves the chat as cmd/siohost and examples/chat do.
 func newChat(t *testing.T, clientJS string) *httptest.Server {
 	t.Helper()
-	srv := hostnative.NewServer(hostnative.ServerOptions{})
+	srv := hostnative.NewServer(hostnative.ServerOptions{ClientFiles: chat.ClientFiles(clientJS)})
 	chat.Register(srv)
 	mux := http.NewServeMux()
 	mux.Handle(srv.Path(), srv)
-	chat.Mount(mux, clientJS)
+	chat.Mount(mux)
 	ts := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		srv.Close()
@@ -151,13 +151,13 @@ func TestPageAndClientJS(t *testing.T) {
 	res, _ = get("/nothing")
 	require.Equal(t, http.StatusNotFound, res.StatusCode)
 
-	missing := newChat(t, filepath.Join(dir, "nope.js"))
+	missing := newChat(t, filepath.Join(t.TempDir(), "socket.io.min.js"))
 	res, err := http.Get(missing.URL + chat.ClientJSPath)
 	require.NoError(t, err)
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	require.Equal(t, http.StatusNotFound, res.StatusCode)
-	require.Contains(t, string(b), "npm ci")
+	require.Contains(t, string(b), "ClientFiles")
 }
 
 // Node peers are run through internal/nodetest.
