@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,7 @@ type Server struct {
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
 	parents []*ParentNamespace
+	onNew   atomic.Pointer[func(*Namespace)]
 }
 
 // NewServer returns a Socket.IO server with the given options.
@@ -66,8 +68,22 @@ func (s *Server) Of(name string) *Namespace {
 	s.mu.Unlock()
 	if ns != fresh {
 		fresh.adapter.Close()
+	} else {
+		s.newNamespace(ns)
 	}
 	return ns
+}
+
+// OnNewNamespace sets the handler told about every namespace created from
+// then on, by Of or as the child of a dynamic parent (the reference's
+// "new_namespace" event). It runs on the goroutine that created the
+// namespace: for a child, before the client's connection to it goes on.
+func (s *Server) OnNewNamespace(fn func(*Namespace)) { s.onNew.Store(&fn) }
+
+func (s *Server) newNamespace(ns *Namespace) {
+	if fn := s.onNew.Load(); fn != nil {
+		s.engine.safely(func() { (*fn)(ns) })
+	}
 }
 
 // OfFunc declares dynamic namespaces: a client may join any namespace for
@@ -264,6 +280,8 @@ func (p *ParentNamespace) child(name string) *Namespace {
 	s.mu.Unlock()
 	if ns != fresh {
 		fresh.adapter.Close()
+	} else {
+		s.newNamespace(ns)
 	}
 	return ns
 }

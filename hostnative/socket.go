@@ -196,6 +196,20 @@ func (s *Socket) OnAny(fn func(*Event)) {
 	s.mu.Unlock()
 }
 
+// OffAny removes the handlers added with OnAny.
+func (s *Socket) OffAny() {
+	s.mu.Lock()
+	s.onAny = nil
+	s.mu.Unlock()
+}
+
+// OffAnyOutgoing removes the handlers added with OnAnyOutgoing.
+func (s *Socket) OffAnyOutgoing() {
+	s.mu.Lock()
+	s.onAnyOut = nil
+	s.mu.Unlock()
+}
+
 // OnAnyOutgoing adds a handler that sees every event the socket emits.
 func (s *Socket) OnAnyOutgoing(fn func(event string, args []any)) {
 	s.mu.Lock()
@@ -296,6 +310,10 @@ func (s *Socket) In(rooms ...string) *Broadcast { return s.To(rooms...) }
 
 // Broadcast starts a broadcast to every other socket of the namespace.
 func (s *Socket) Broadcast() *Broadcast { return s.ns.broadcast().Except(s.id) }
+
+// Except starts a broadcast to every other socket of the namespace but
+// those in rooms.
+func (s *Socket) Except(rooms ...string) *Broadcast { return s.Broadcast().Except(rooms...) }
 
 // Disconnect disconnects the socket from its namespace (the client sees
 // "io server disconnect"). With close, every namespace of the connection is
