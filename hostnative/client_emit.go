@@ -65,6 +65,7 @@ func (e ClientEmitter) Emit(event string, args ...any) error {
 	if err != nil {
 		return err
 	}
+	e.s.notifyOutgoing(event, args)
 	_, err = e.send(event, body, atts, nil)
 	return err
 }
@@ -92,6 +93,7 @@ func (e ClientEmitter) EmitWithAck(ctx context.Context, event string, args ...an
 	if err != nil {
 		return nil, err
 	}
+	e.s.notifyOutgoing(event, args)
 	return e.waitAck(ctx, event, body, atts)
 }
 

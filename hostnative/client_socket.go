@@ -28,6 +28,7 @@ type ClientSocket struct {
 	waiters        []chan error
 	handlers       map[string]func(*ClientEvent)
 	anyHandlers    []func(*ClientEvent)
+	anyOutgoing    []func(event string, args []any)
 	onConnect      func()
 	onConnectError func(*ClientConnectError)
 	onDisconnect   func(reason string, details *DisconnectDetails)
@@ -107,6 +108,42 @@ func (s *ClientSocket) OffAny() {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
 	s.anyHandlers = nil
+}
+
+// OnAnyOutgoing adds a handler called with every event emitted with Go
+// values (Emit, EmitWithAck), before it is sent, on the emitting
+// goroutine.
+func (s *ClientSocket) OnAnyOutgoing(fn func(event string, args []any)) {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	s.anyOutgoing = append(s.anyOutgoing, fn)
+}
+
+// OffAnyOutgoing removes the handlers added by OnAnyOutgoing.
+func (s *ClientSocket) OffAnyOutgoing() {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	s.anyOutgoing = nil
+}
+
+// Active reports whether the socket is joined: Connect was called, and
+// neither Disconnect nor a refusal by the server ended it. An active
+// socket connects again whenever the Manager reconnects (socket.io-client's
+// socket.active).
+func (s *ClientSocket) Active() bool {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	return s.active
+}
+
+// notifyOutgoing runs the OnAnyOutgoing handlers.
+func (s *ClientSocket) notifyOutgoing(event string, args []any) {
+	s.m.mu.Lock()
+	fns := s.anyOutgoing
+	s.m.mu.Unlock()
+	for _, fn := range fns {
+		s.m.call(func() { fn(event, args) })
+	}
 }
 
 // OnConnect sets the handler called each time the namespace connects
