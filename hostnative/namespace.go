@@ -154,6 +154,7 @@ func (ns *Namespace) deliver(ids []string, p *EncodedPacket, flags sio.SendFlags
 			}
 		}
 		// One call per shard: the payload crosses into the core once.
+		b.broadcast = len(hs) > 1
 		n += sh.core.Broadcast(b.now, hs, ns.name, p.Text, p.Attachments, flags)
 		sh.end(b)
 		b.done()

@@ -35,19 +35,20 @@ type pollResponse struct {
 // unlocked: socket flushes, handler events, and the answer for the request
 // that made the call.
 type batch struct {
-	sh       *shard
-	now      int64
-	conn     uint64        // the calling request, if any
-	req      *http.Request // its HTTP request
-	request  eio.Request   // what the core is told of it
-	self     outcome
-	opened   []*EngineConn // sessions opened by the call, described once applied
-	selfOpen *EngineConn   // the one the calling request opened
-	flush    []*wsConn
-	evs      []event // run after unlocking: acks and connection errors
-	idErr    error   // GenerateID's error, for the connection error
-	starts   []*EngineConn
-	queues   []*queue
+	sh        *shard
+	now       int64
+	conn      uint64        // the calling request, if any
+	req       *http.Request // its HTTP request
+	request   eio.Request   // what the core is told of it
+	self      outcome
+	opened    []*EngineConn // sessions opened by the call, described once applied
+	selfOpen  *EngineConn   // the one the calling request opened
+	flush     []*wsConn
+	evs       []event // run after unlocking: acks and connection errors
+	idErr     error   // GenerateID's error, for the connection error
+	broadcast bool    // the call sends one packet to several sessions
+	starts    []*EngineConn
+	queues    []*queue
 }
 
 // outcome is what the effects asked of the calling request.
@@ -201,7 +202,7 @@ func (sh *shard) apply(b *batch, eff *eio.Effect) {
 		b.self.answered, b.self.rejected, b.self.reject = true, true, eff.Text
 	case eio.EffWrite:
 		if wc := sh.sockets[eff.Conn]; wc != nil {
-			wc.enqueue(eff.Binary, eff.NoCompress, eff.Prefix, eff.Data)
+			wc.enqueue(eff.Binary, eff.NoCompress, b.broadcast, eff.Prefix, eff.Data)
 			b.addFlush(wc)
 		}
 	case eio.EffCloseConn:

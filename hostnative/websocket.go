@@ -62,14 +62,19 @@ func putFrame(p *[]byte) {
 
 // enqueue copies one data frame into a pooled buffer: the only allocation an
 // outbound frame may cost, and only when the pool is empty. A message to
-// compress is queued as is, and compressed when written (finish).
-func (c *wsConn) enqueue(binaryFrame, noCompress bool, prefix, data []byte) {
+// compress is queued as is, and compressed when written (finish); shared
+// marks one that other connections are sent too (a broadcast), whose
+// compression is then shared (see sharedDeflate).
+func (c *wsConn) enqueue(binaryFrame, noCompress, shared bool, prefix, data []byte) {
 	op := byte(ws.OpText)
 	if binaryFrame {
 		op = byte(ws.OpBinary)
 	}
 	n := len(prefix) + len(data)
 	if !noCompress && c.pmd.deflates(n) {
+		if shared {
+			op |= sharedMark
+		}
 		c.pushMessage(op, prefix, data)
 		return
 	}
@@ -105,8 +110,17 @@ func (c *wsConn) enqueueClose(code int) { c.pushClose(code) }
 // finish compresses a message queued by enqueue into its frame (RSV1
 // set), or frames it as is when compressing does not make it smaller.
 func (c *wsConn) finish(op byte, payload []byte) *[]byte {
+	if op&sharedMark != 0 {
+		return sharedDeflate(c.pmd.level, op&^sharedMark, payload)
+	}
+	return deflateFrame(c.pmd.level, op, payload)
+}
+
+// deflateFrame makes the frame of a message, compressed (RSV1 set) unless
+// that does not make it smaller.
+func deflateFrame(level int, op byte, payload []byte) *[]byte {
 	var p *[]byte
-	deflateMessage(c.pmd.level, payload, func(z []byte) {
+	deflateMessage(level, payload, func(z []byte) {
 		if len(z) < len(payload) {
 			p = getFrame(len(z) + 10)
 			*p = appendFrameHeader(*p, op|rsv1, len(z))
