@@ -210,13 +210,10 @@ func (srv *Server) connect(c *EngineConn, name string, auth []byte, query string
 		srv.refuse(c, name, err.Error(), data)
 		return
 	}
-	b := c.sh.begin(0, nil)
-	ok := !c.closed.Load() && c.sh.core.Accept(b.now, c.h, name, s.id, s.pid)
-	c.sh.end(b)
-	b.done()
-	if !ok {
-		return
-	}
+	// Registered, in its own room (and restored ones) and connected
+	// before the client hears of it, as the reference does (sockets.set,
+	// join, then the CONNECT packet): a broadcast the client sets off once
+	// connected reaches it.
 	ns.mu.Lock()
 	ns.sockets[s.id] = s
 	onConn := ns.onConn
@@ -245,6 +242,18 @@ func (srv *Server) connect(c *EngineConn, name string, auth []byte, query string
 		ns.adapter.AddAll(s.id, restored.rooms)
 	}
 	s.connected.Store(true)
+	b := c.sh.begin(0, nil)
+	ok := !c.closed.Load() && c.sh.core.Accept(b.now, c.h, name, s.id, s.pid)
+	c.sh.end(b)
+	b.done()
+	if !ok {
+		// The connection went away meanwhile: undo, so that its close
+		// finds no socket here.
+		s.connected.Store(false)
+		c.takeSocket(name)
+		ns.remove(s)
+		return
+	}
 	for _, p := range missed {
 		_ = s.send(p, 0)
 	}
