@@ -70,8 +70,8 @@ func NewMemoryAdapter(ns *Namespace) Adapter {
 }
 
 func (a *MemoryAdapter) AddAll(id string, rooms []string) {
-	var events []RoomEvent
-	watched := a.ns.rooms.watched()
+	h := &a.ns.rooms
+	watched := h.watched()
 	a.mu.Lock()
 	mine := a.sids[id]
 	if mine == nil {
@@ -85,62 +85,66 @@ func (a *MemoryAdapter) AddAll(id string, rooms []string) {
 			members = make(map[string]struct{})
 			a.rooms[r] = members
 			if watched {
-				events = append(events, RoomEvent{Kind: RoomCreated, Room: r})
+				h.push(RoomEvent{Kind: RoomCreated, Room: r})
 			}
 		}
 		if _, in := members[id]; !in {
 			members[id] = struct{}{}
 			if watched {
-				events = append(events, RoomEvent{Kind: RoomJoined, Room: r, ID: id})
+				h.push(RoomEvent{Kind: RoomJoined, Room: r, ID: id})
 			}
 		}
 	}
 	a.mu.Unlock()
-	a.ns.emitRoomEvents(events)
+	if watched {
+		a.ns.drainRoomEvents()
+	}
 }
 
 func (a *MemoryAdapter) Del(id, room string) {
-	var events []RoomEvent
+	watched := a.ns.rooms.watched()
 	a.mu.Lock()
 	if mine := a.sids[id]; mine != nil {
 		delete(mine, room)
 	}
-	events = a.leave(id, room, events)
+	a.leave(id, room, watched)
 	a.mu.Unlock()
-	a.ns.emitRoomEvents(events)
+	if watched {
+		a.ns.drainRoomEvents()
+	}
 }
 
-// leave takes id out of room, dropping the room once empty; it appends the
-// events to report when someone listens.
-func (a *MemoryAdapter) leave(id, room string, events []RoomEvent) []RoomEvent {
+// leave takes id out of room, dropping the room once empty, and queues the
+// events when someone listens. a.mu is held.
+func (a *MemoryAdapter) leave(id, room string, watched bool) {
 	members := a.rooms[room]
 	if members == nil {
-		return events
+		return
 	}
 	_, in := members[id]
 	delete(members, id)
-	watched := a.ns.rooms.watched()
 	if in && watched {
-		events = append(events, RoomEvent{Kind: RoomLeft, Room: room, ID: id})
+		a.ns.rooms.push(RoomEvent{Kind: RoomLeft, Room: room, ID: id})
 	}
 	if len(members) == 0 {
 		delete(a.rooms, room)
 		if watched {
-			events = append(events, RoomEvent{Kind: RoomDeleted, Room: room})
+			a.ns.rooms.push(RoomEvent{Kind: RoomDeleted, Room: room})
 		}
 	}
-	return events
 }
 
 func (a *MemoryAdapter) DelAll(id string) {
-	var events []RoomEvent
+	watched := a.ns.rooms.watched()
 	a.mu.Lock()
 	for r := range a.sids[id] {
-		events = a.leave(id, r, events)
+		a.leave(id, r, watched)
 	}
 	delete(a.sids, id)
 	a.mu.Unlock()
-	a.ns.emitRoomEvents(events)
+	if watched {
+		a.ns.drainRoomEvents()
+	}
 }
 
 func (a *MemoryAdapter) SocketRooms(id string) []string {

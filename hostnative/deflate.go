@@ -302,7 +302,10 @@ const inflateDirect = 64 << 10
 // ones, and becomes part of the window.
 func (d *wsDeflate) inflate(p []byte, limit int64) ([]byte, error) {
 	in := inflaters.Get().(*inflater)
-	defer inflaters.Put(in)
+	defer func() {
+		in.src = messageSource{} // the pool must not keep the message alive
+		inflaters.Put(in)
+	}()
 	if err := in.reset(p, d.window); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -112,6 +113,19 @@ func (e *Engine) headers(h http.Header, r *http.Request, sid string) {
 	if fn := e.onHeaders[1].Load(); fn != nil {
 		e.safely(func() { (*fn)(h, r) })
 	}
+}
+
+// mayOpen tells whether the core will open a session for req, a request
+// without sid: the reference calls generateId only then. (The core checks
+// again; this only spares the generator junk requests.)
+func (e *Engine) mayOpen(req *eio.Request) bool {
+	if req.Method != http.MethodGet || !(req.EIO == "4" || req.EIO == "3" && e.opts.AllowEIO3) {
+		return false
+	}
+	if req.Transport == "websocket" && !req.Upgrade {
+		return false
+	}
+	return slices.Contains(e.opts.Transports, req.Transport)
 }
 
 // generateID runs the application's id generator; a panic is an error.
@@ -237,9 +251,10 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Upgrade:   upgrade,
 		Binary:    r.Header.Get("Content-Type") == "application/octet-stream",
 	}
-	if j, ok := q["j"]; ok {
-		// JSONP polling; the reference reads the last of repeated values.
-		req.JSONP, req.J = true, j[len(j)-1]
+	if j := q["j"]; len(j) == 1 && req.SID == "" {
+		// JSONP polling, decided at the handshake; a repeated j is no
+		// string to the reference, hence no JSONP.
+		req.JSONP, req.J = true, j[0]
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && !validHeaderValue(origin) {
 		req.Origin, req.BadOrigin = origin, true
@@ -250,7 +265,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var idErr error
-	if req.SID == "" && r.Method == http.MethodGet && e.opts.GenerateID != nil && !req.Refused {
+	if req.SID == "" && e.opts.GenerateID != nil && !req.Refused && e.mayOpen(&req) {
 		req.ID, idErr = e.generateID(r)
 		req.IDFailed = idErr != nil
 	}

@@ -164,6 +164,18 @@ func TestEngineHTTPJSONPErrors(t *testing.T) {
 	r = env.do("POST", q, []byte("d=4x"), http.Header{"Content-Type": {"application/octet-stream"}})
 	assert.Equal(t, 400, r.status)
 	assert.Equal(t, ehClose{sid, "transport error", "invalid data request"}, env.waitClose())
+
+	// A callback index is at most 16 digits: it is repeated in every
+	// answer of the session.
+	r = env.do("GET", "EIO=4&transport=polling&j="+strings.Repeat("9", 16), nil, nil)
+	assert.Equal(t, 200, r.status)
+	unwrapJSONP(t, r.body, strings.Repeat("9", 16))
+	requireEIOError(t, env.do("GET", "EIO=4&transport=polling&j="+strings.Repeat("9", 17), nil, nil), 400, 3, "Bad request")
+
+	// A repeated j is no JSONP (the reference's query has an array then).
+	r = env.do("GET", "EIO=4&transport=polling&j=1&j=2", nil, nil)
+	assert.Equal(t, 200, r.status)
+	assert.True(t, strings.HasPrefix(string(r.body), `0{"sid":`), "plain polling: %s", r.body)
 }
 
 func TestEngineHTTPJSONPv3(t *testing.T) {

@@ -1,6 +1,9 @@
 package hostnative
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // RoomEvent is one change to the rooms of a namespace, as the reference's
 // adapter reports it: "create-room" and "delete-room" (ID empty), and
@@ -32,29 +35,58 @@ func (k RoomEventKind) String() string {
 	return "unknown"
 }
 
-// roomHook holds a namespace's room-event handler.
+// roomHook holds a namespace's room-event handler and the events not yet
+// handed to it: an adapter queues them under its own lock, in the order of
+// its changes, and one goroutine at a time hands them over, so the handler
+// sees them in that order whichever goroutines made the changes.
 type roomHook struct {
 	fn atomic.Pointer[func(RoomEvent)]
+
+	mu       sync.Mutex
+	queue    []RoomEvent
+	draining bool
 }
 
 // OnRoomEvent sets the handler told about every room created, deleted,
-// joined or left in the namespace (the reference's adapter events). It
-// runs after the change, on the goroutine that made it (a Join in an event
-// handler, a disconnect…), outside the adapter's locks; a panic in it is
-// recovered and logged.
+// joined or left in the namespace (the reference's adapter events), in the
+// order the adapter made the changes. It runs after the change, outside
+// the adapter's locks, one event at a time: on the goroutine that made the
+// change (a Join in an event handler, a disconnect…), or on another one
+// that is handing over earlier events. A panic in it is recovered and
+// logged.
 func (ns *Namespace) OnRoomEvent(fn func(RoomEvent)) { ns.rooms.fn.Store(&fn) }
 
-// watched reports whether anyone listens, so that adapters collect events
+// watched reports whether anyone listens, so that adapters queue events
 // only then.
 func (h *roomHook) watched() bool { return h.fn.Load() != nil }
 
-// emitRoomEvents hands the events an adapter collected to the handler.
-func (ns *Namespace) emitRoomEvents(events []RoomEvent) {
-	fn := ns.rooms.fn.Load()
-	if fn == nil {
+// push queues an event; the adapter calls it under its lock, which orders
+// the events.
+func (h *roomHook) push(ev RoomEvent) {
+	h.mu.Lock()
+	h.queue = append(h.queue, ev)
+	h.mu.Unlock()
+}
+
+// drainRoomEvents hands the queued events to the handler, unless another
+// goroutine is doing so (it then hands over these too).
+func (ns *Namespace) drainRoomEvents() {
+	h := &ns.rooms
+	h.mu.Lock()
+	if h.draining {
+		h.mu.Unlock()
 		return
 	}
-	for _, ev := range events {
-		ns.server.engine.safely(func() { (*fn)(ev) })
+	h.draining = true
+	for len(h.queue) > 0 {
+		ev := h.queue[0]
+		h.queue = h.queue[1:]
+		h.mu.Unlock()
+		if fn := h.fn.Load(); fn != nil {
+			ns.server.engine.safely(func() { (*fn)(ev) })
+		}
+		h.mu.Lock()
 	}
+	h.queue, h.draining = nil, false
+	h.mu.Unlock()
 }

@@ -83,3 +83,56 @@ func TestRoomEvents(t *testing.T) {
 	}, take())
 	assert.Equal(t, "join-room", RoomJoined.String())
 }
+
+// Room events reach the handler in the adapter's order even when several
+// goroutines change one room at once: replaying them never joins a room
+// that does not exist, nor deletes one that has members.
+func TestRoomEventsOrder(t *testing.T) {
+	t.Parallel()
+	io := NewServer(ServerOptions{})
+	t.Cleanup(io.Close)
+	ns := io.Of("/order")
+	members := map[string]map[string]bool{} // the handler's replay; one event at a time
+	var bad []RoomEvent
+	var n int
+	ns.OnRoomEvent(func(ev RoomEvent) {
+		n++
+		switch ev.Kind {
+		case RoomCreated:
+			if members[ev.Room] != nil {
+				bad = append(bad, ev)
+			}
+			members[ev.Room] = map[string]bool{}
+		case RoomJoined:
+			if members[ev.Room] == nil {
+				bad = append(bad, ev)
+				return
+			}
+			members[ev.Room][ev.ID] = true
+		case RoomLeft:
+			delete(members[ev.Room], ev.ID)
+		case RoomDeleted:
+			if len(members[ev.Room]) != 0 {
+				bad = append(bad, ev)
+			}
+			delete(members, ev.Room)
+		}
+	})
+	a := ns.Adapter()
+	var wg sync.WaitGroup
+	for _, id := range []string{"x", "y", "z"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3000 {
+				a.AddAll(id, []string{"r"})
+				a.Del(id, "r")
+			}
+		}()
+	}
+	wg.Wait()
+	ns.drainRoomEvents() // nothing left behind
+	assert.Empty(t, bad, "events out of the adapter's order")
+	assert.Empty(t, members, "every room created was deleted")
+	assert.GreaterOrEqual(t, n, 3*3000*2)
+}

@@ -74,6 +74,16 @@ func TestEngineGenerateIDRefusals(t *testing.T) {
 			assert.Nil(t, ce.Err)
 		}
 	}
+	// Requests the core refuses anyway never reach the generator, as in
+	// the reference.
+	mode.Store("panic")
+	for _, q := range []string{"EIO=5&transport=polling", "EIO=3&transport=polling", "EIO=4&transport=xhr", "EIO=4&transport=websocket"} {
+		r := env.do("GET", q, nil, nil)
+		assert.Equal(t, http.StatusBadRequest, r.status, q)
+		ce := recv(t, env.cerrs, ehWait, "connection error")
+		assert.NotEqual(t, "ID_GENERATION_ERROR", ce.Context["name"], q)
+		assert.Nil(t, ce.Err, q)
+	}
 	// Over WebSocket too: the upgrade is refused.
 	mode.Store("error")
 	r = env.do("GET", "EIO=4&transport=websocket", nil, http.Header{

@@ -123,9 +123,15 @@ func runWasmTests(t *testing.T) {
 		"EngineGenerateIDRefusals":            TestEngineGenerateIDRefusals,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if testCore(nil) == nil {
-				t.Fatal("not on the WebAssembly core")
+			// Checked at the end too: a test that calls t.Parallel resumes
+			// later, and must still find the WebAssembly core set.
+			check := func() {
+				if testCore(nil) == nil {
+					t.Error("not on the WebAssembly core")
+				}
 			}
+			check()
+			t.Cleanup(check)
 			fn(t)
 		})
 	}

@@ -20,6 +20,10 @@ import (
 //
 // Everything else (statuses, limits, errors, the upgrade) is polling's.
 
+// MaxJSONPIndexLen bounds the digits of a JSONP callback index; a
+// handshake with more is refused (code 3).
+const MaxJSONPIndexLen = 16
+
 // jsonpIndex returns the digits of j, the index of the client's callback,
 // as the reference keeps them (any other character is dropped).
 func jsonpIndex(j string) string {

@@ -147,16 +147,25 @@ func (s *Server) handshake(now int64, r *Request, tr Transports) Handle {
 	if r.IDFailed || r.ID != "" && !s.validID(r.ID) {
 		return s.fail(r, CodeBadRequest, "", ctx1("name", "ID_GENERATION_ERROR"))
 	}
+	jsonp := r.JSONP && tr == TransportPolling
+	var index string
+	if jsonp {
+		// The index is repeated in every answer of the session: a long
+		// one is refused rather than kept (clients count from 0).
+		if index = jsonpIndex(r.J); len(index) > MaxJSONPIndexLen {
+			return s.fail(r, CodeBadRequest, "", ctx1("name", "TRANSPORT_HANDSHAKE_ERROR"))
+		}
+	}
 	ss := s.newSession(proto, r.ID)
 	if ss == nil {
 		return s.fail(r, CodeBadRequest, "", ctx1("name", "ID_GENERATION_ERROR"))
 	}
 	// A JSONP answer is a script, so it is text: binary goes as base64 (the
 	// JSONP client asks for that anyway, with b64=1).
-	ss.jsonp = r.JSONP && tr == TransportPolling
+	ss.jsonp = jsonp
 	ss.b64 = proto == 3 && (r.B64 || ss.jsonp)
 	if ss.jsonp {
-		s.jsonp[ss.handle] = jsonpIndex(r.J)
+		s.jsonp[ss.handle] = index
 	}
 	s.startHeartbeat(ss, now)
 	s.emit(Effect{Kind: EffOpen, Conn: r.Conn, Session: ss.handle})
