@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/siohost/siohost/hostnative"
-	"github.com/siohost/siohost/hostwasm"
 )
 
 const connectUsage = `usage: siohost connect URL [flags]
@@ -173,17 +172,13 @@ func connect(cfg *connectConfig, out *lineWriter) error {
 	if cfg.auth != "" {
 		opts.Auth = json.RawMessage(cfg.auth)
 	}
-	switch cfg.core {
-	case "native":
-	case "wasm":
-		mod, err := hostwasm.Open(context.Background(), cfg.coreWasm, hostwasm.Options{})
-		if err != nil {
-			return err
-		}
+	mod, err := openCore(cfg.core, cfg.coreWasm)
+	if err != nil {
+		return err
+	}
+	if mod != nil {
 		defer mod.Close(context.Background())
 		opts.Core = mod.NewClientCore
-	default:
-		return fmt.Errorf("--core: %q is neither native nor wasm", cfg.core)
 	}
 	ctx := context.Background()
 	if cfg.timeout > 0 {

@@ -102,21 +102,30 @@ func (cfg config) check() error {
 	return nil
 }
 
+// openCore reads --core: nil for the native core, or the WebAssembly
+// module (at path, or built from source when path is empty), which the
+// caller closes once its Server or Manager is closed.
+func openCore(kind, path string) (*hostwasm.Module, error) {
+	switch kind {
+	case "native":
+		return nil, nil
+	case "wasm":
+		return hostwasm.Open(context.Background(), path, hostwasm.Options{})
+	}
+	return nil, fmt.Errorf("--core: %q is neither native nor wasm", kind)
+}
+
 func run(cfg config) error {
 	if err := cfg.check(); err != nil {
 		return err
 	}
-	switch cfg.core {
-	case "native":
-	case "wasm":
-		mod, err := hostwasm.Open(context.Background(), cfg.coreWasm, hostwasm.Options{})
-		if err != nil {
-			return err
-		}
+	mod, err := openCore(cfg.core, cfg.coreWasm)
+	if err != nil {
+		return err
+	}
+	if mod != nil {
 		defer mod.Close(context.Background())
 		cfg.newCore = mod.NewCore
-	default:
-		return fmt.Errorf("--core: %q is neither native nor wasm", cfg.core)
 	}
 	io, handler := newServer(cfg)
 	ln, err := net.Listen("tcp", cfg.addr)
