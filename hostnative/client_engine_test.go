@@ -884,17 +884,5 @@ func TestClientEngineNoGoroutineLeak(t *testing.T) {
 	_, err := DialEngine(context.Background(), s.url+"/nowhere", EngineClientOptions{})
 	require.Error(t, err)
 
-	deadline := time.Now().Add(ceWait)
-	for {
-		n := ehStableGoroutines()
-		if n <= base {
-			break
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%d goroutines, %d before:\n%s", n, base, buf)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitGoroutines(t, base, ceWait)
 }

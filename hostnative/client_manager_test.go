@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -468,17 +467,5 @@ func TestManagerNoGoroutineLeak(t *testing.T) {
 	cancel()
 	require.NoError(t, m.Close())
 
-	deadline := time.Now().Add(mtWait)
-	for {
-		n := ehStableGoroutines()
-		if n <= base {
-			break
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%d goroutines, %d before:\n%s", n, base, buf)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitGoroutines(t, base, mtWait)
 }

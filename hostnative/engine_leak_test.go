@@ -147,6 +147,25 @@ func TestEngineNoLeaks(t *testing.T) {
 	}
 }
 
+// waitGoroutines waits, up to wait, for the goroutine count to settle at
+// base or below, and fails with every goroutine's stack if it does not.
+func waitGoroutines(t *testing.T, base int, wait time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		n := ehStableGoroutines()
+		if n <= base {
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("%d goroutines, %d before:\n%s", n, base, buf)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // ehStableGoroutines returns the goroutine count once it stops falling.
 func ehStableGoroutines() int {
 	n := runtime.NumGoroutine()
