@@ -127,36 +127,8 @@ func jsonpBrowserRun(t *testing.T, chromium, bundle string, protocol int) {
 		srv.Close()
 	}()
 
-	seen := map[string]browsertest.Report{}
-	deadline := time.After(30 * time.Second)
-wait:
-	for {
-		select {
-		case rep := <-reports:
-			switch {
-			case rep.Log != "":
-				t.Log("page:", rep.Log)
-			case rep.Done:
-				break wait
-			default:
-				seen[rep.Step] = rep
-				t.Logf("%s %v %s", rep.Step, rep.OK, rep.Detail)
-				if !rep.OK {
-					break wait // failed: no need to wait for the rest
-				}
-			}
-		case <-deadline:
-			t.Fatalf("the page did not finish within 30 s; steps: %v\nchromium: %s", browsertest.Keys(seen), browser.Output())
-		}
-	}
-	for _, name := range []string{"connect", "ack", "event"} {
-		rep, ok := seen[name]
-		if !ok {
-			t.Errorf("step %q never reported", name)
-			continue
-		}
-		assert.True(t, rep.OK, "step %q failed: %s", name, rep.Detail)
-	}
+	seen := browser.Collect(t, reports, 30*time.Second, nil, true)
+	browsertest.RequireSteps(t, seen, "connect", "ack", "event")
 	for _, name := range []string{"exception", "disconnect", "connect_error", "error"} {
 		if rep, ok := seen[name]; ok {
 			t.Errorf("%s: %s", name, rep.Detail)

@@ -114,48 +114,22 @@ func TestBrowser(t *testing.T) {
 		browsertest.WaitGoroutines(t, baseGoroutines)
 	}()
 
-	seen := map[string]browsertest.Report{}
-	deadline := time.After(120 * time.Second)
-wait:
-	for {
-		select {
-		case rep := <-reports:
-			switch {
-			case rep.Restart:
-				// The server goes away and comes back on the same port.
-				stopServer()
-				current.Store(newIOServer(t))
-				ln2, err := net.Listen("tcp", addr)
-				require.NoError(t, err)
-				srvMu.Lock()
-				srv = &http.Server{Handler: mux}
-				s := srv
-				srvMu.Unlock()
-				go func() { _ = s.Serve(ln2) }()
-			case rep.Log != "":
-				t.Log("page:", rep.Log)
-			case rep.Done:
-				break wait
-			default:
-				seen[rep.Step] = rep
-				t.Logf("%s %v %s", rep.Step, rep.OK, rep.Detail)
-			}
-		case <-deadline:
-			t.Fatalf("the page did not finish within 120 s; steps: %v\nchromium: %s", browsertest.Keys(seen), browser.Output())
-		}
+	// On request, the server goes away and comes back on the same port.
+	restart := func() {
+		stopServer()
+		current.Store(newIOServer(t))
+		ln2, err := net.Listen("tcp", addr)
+		require.NoError(t, err)
+		srvMu.Lock()
+		srv = &http.Server{Handler: mux}
+		s := srv
+		srvMu.Unlock()
+		go func() { _ = s.Serve(ln2) }()
 	}
-	for _, name := range []string{"connect", "upgrade", "text ack", "binary ack", "server ack", "ack timeout",
+	seen := browser.Collect(t, reports, 120*time.Second, restart, false)
+	browsertest.RequireSteps(t, seen, "connect", "upgrade", "text ack", "binary ack", "server ack", "ack timeout",
 		"connect_error server", "connect_error transport", "perf", "io server disconnect", "connect again",
-		"transport close", "reconnect"} {
-		rep, ok := seen[name]
-		if !ok {
-			t.Errorf("step %q never reported", name)
-			continue
-		}
-		if !rep.OK {
-			t.Errorf("step %q failed: %s", name, rep.Detail)
-		}
-	}
+		"transport close", "reconnect")
 	if rep, ok := seen["exception"]; ok {
 		t.Errorf("the page threw: %s", rep.Detail)
 	}

@@ -93,6 +93,52 @@ func ReportHandler(ch chan<- Report) http.HandlerFunc {
 	}
 }
 
+// Collect gathers the page's step reports until it says it is done, within
+// wait: log lines go to the test's log, a restart request to onRestart
+// (nil: none expected). With stopOnFailure, the first failed step ends the
+// wait. It returns the reports by step.
+func (b *Browser) Collect(t testing.TB, reports <-chan Report, wait time.Duration, onRestart func(), stopOnFailure bool) map[string]Report {
+	t.Helper()
+	seen := map[string]Report{}
+	deadline := time.After(wait)
+	for {
+		select {
+		case rep := <-reports:
+			switch {
+			case rep.Restart && onRestart != nil:
+				onRestart()
+			case rep.Log != "":
+				t.Log("page:", rep.Log)
+			case rep.Done:
+				return seen
+			default:
+				seen[rep.Step] = rep
+				t.Logf("%s %v %s", rep.Step, rep.OK, rep.Detail)
+				if !rep.OK && stopOnFailure {
+					return seen
+				}
+			}
+		case <-deadline:
+			t.Fatalf("the page did not finish within %s; steps: %v\nchromium: %s", wait, Keys(seen), b.Output())
+		}
+	}
+}
+
+// RequireSteps fails the test for each of steps that was not reported, or
+// failed.
+func RequireSteps(t testing.TB, seen map[string]Report, steps ...string) {
+	t.Helper()
+	for _, name := range steps {
+		rep, ok := seen[name]
+		switch {
+		case !ok:
+			t.Errorf("step %q never reported", name)
+		case !rep.OK:
+			t.Errorf("step %q failed: %s", name, rep.Detail)
+		}
+	}
+}
+
 // Keys returns the steps reported so far, for failure messages.
 func Keys(m map[string]Report) []string {
 	var out []string
