@@ -121,6 +121,9 @@ func runWasmTests(t *testing.T) {
 		"NodeSIODeflate":                      TestNodeSIODeflate,
 		"EngineGenerateIDNode":                TestEngineGenerateIDNode, // the id through the ABI
 		"EngineGenerateIDRefusals":            TestEngineGenerateIDRefusals,
+		"NodeMsgpack":                         TestNodeMsgpack, // the msgpack parser through the ABI
+		"NodeMsgpackWrongParser":              TestNodeMsgpackWrongParser,
+		"MsgpackWireMatchesNode":              TestMsgpackWireMatchesNode,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if testCore(nil) == nil {
