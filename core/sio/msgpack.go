@@ -141,21 +141,41 @@ const keepScratch = 64 << 10
 
 // decode decodes b (see DecodeMsgpack).
 func (d *mpDecoder) decode(b []byte) (Packet, [][]byte, error) {
+	// The work is done on a copy on the stack: appending to its buffers
+	// costs no write barrier.
+	local := mpDecoder{b: b, out: d.out[:0], atts: d.atts[:0]}
+	p, atts, err := local.run()
+	d.out, d.atts = local.out, local.atts
+	d.release()
+	return p, atts, err
+}
+
+func (d *mpDecoder) run() (Packet, [][]byte, error) {
 	p := Packet{ID: -1}
-	d.b, d.out, d.atts = b, d.out[:0], d.atts[:0]
-	defer d.release()
+	b := d.b
 	n, i, ok := d.mapHeader(0)
 	if !ok {
 		return p, nil, ErrMsgpack
 	}
-	// The value ranges of the fields, the last of each key.
-	var typ, nsp, data, id [2]int
+	// The value ranges of the fields, the last of each key. The data is
+	// transcoded as it comes (again if it comes twice).
+	var typ, nsp, id [2]int
+	hasData := false
 	for range n {
 		k, _, kend, ok := d.key(i)
 		if !ok {
 			return p, nil, ErrMsgpack
 		}
-		end, ok := d.skip(kend, 0)
+		var end int
+		switch {
+		case string(k) != "data":
+			end, ok = d.skip(kend, 0)
+		case d.undefined(kend):
+			end, ok, hasData = kend+3, true, false
+		default:
+			d.out, d.atts, hasData = d.out[:0], d.atts[:0], true
+			end, ok = d.value(kend, 0)
+		}
 		if !ok {
 			return p, nil, ErrMsgpack
 		}
@@ -164,8 +184,6 @@ func (d *mpDecoder) decode(b []byte) (Packet, [][]byte, error) {
 			typ = [2]int{kend, end}
 		case "nsp":
 			nsp = [2]int{kend, end}
-		case "data":
-			data = [2]int{kend, end}
 		case "id":
 			id = [2]int{kend, end}
 		}
@@ -193,10 +211,7 @@ func (d *mpDecoder) decode(b []byte) (Packet, [][]byte, error) {
 		}
 		p.ID = v
 	}
-	if data[1] > data[0] && !d.undefined(data[0]) {
-		if _, ok := d.value(data[0], 0); !ok {
-			return p, nil, ErrMsgpack
-		}
+	if hasData {
 		p.Data = append(make([]byte, 0, len(d.out)), d.out...)
 	}
 	var atts [][]byte
@@ -225,7 +240,7 @@ func (d *mpDecoder) decode(b []byte) (Packet, [][]byte, error) {
 // too large to keep.
 func (d *mpDecoder) release() {
 	d.b = nil
-	clear(d.atts)
+	clear(d.atts[:cap(d.atts)])
 	if cap(d.out) > keepScratch {
 		d.out = nil
 	}
@@ -711,7 +726,7 @@ func appendJSONText(b, s []byte) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if jsonSafe[c] {
 				i++
 				continue
 			}
@@ -735,6 +750,14 @@ func appendJSONText(b, s []byte) []byte {
 }
 
 const hexDigits = "0123456789abcdef"
+
+// jsonSafe tells the ASCII bytes a JSON string holds as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // appendEscape writes the JSON.stringify escape of an ASCII quote,
 // backslash or control character.
@@ -810,6 +833,11 @@ func appendJSNumber(b []byte, f float64, key bool) []byte {
 		return append(b, "Infinity"...)
 	case f == 0:
 		return append(b, '0')
+	}
+	if a := math.Abs(f); a >= 1e-6 && a < 1e21 {
+		// Where JavaScript writes no exponent, Go's shortest 'f' form is
+		// the same.
+		return strconv.AppendFloat(b, f, 'f', -1, 64)
 	}
 	if f < 0 {
 		b = append(b, '-')

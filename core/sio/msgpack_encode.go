@@ -1,7 +1,6 @@
 package sio
 
 import (
-	"bytes"
 	"errors"
 	"math"
 	"slices"
@@ -168,8 +167,8 @@ func (e *mpEncoder) value(i int) (int, bool) {
 	case '[':
 		return e.array(i)
 	case '"':
-		end, _ := scanString(src, i)
-		e.str(src[i+1 : end-1])
+		end, esc := stringEnd(src, i)
+		e.str(src[i+1:end-1], esc)
 		return end, true
 	case 't':
 		e.out = append(e.out, mpTrue)
@@ -222,8 +221,8 @@ func (e *mpEncoder) object(i int) (int, bool) {
 	i = skipSpace(src, i+1)
 	if src[i] != '}' {
 		for {
-			end, _ := scanString(src, i)
-			e.str(src[i+1 : end-1])
+			end, esc := stringEnd(src, i)
+			e.str(src[i+1:end-1], esc)
 			i = skipSpace(src, skipSpace(src, end)+1) // past ':'
 			var ok bool
 			if i, ok = e.value(i); !ok {
@@ -276,10 +275,26 @@ func strHeader(b []byte, n int) []byte {
 	return b
 }
 
+// stringEnd returns the end of the valid JSON string literal at src[i],
+// and whether it holds an escape.
+func stringEnd(src []byte, i int) (int, bool) {
+	esc := false
+	for j := i + 1; j < len(src); j++ {
+		switch src[j] {
+		case '"':
+			return j + 1, esc
+		case '\\':
+			esc = true
+			j++
+		}
+	}
+	return len(src), esc // not valid JSON: callers check first
+}
+
 // str writes the inside of a valid JSON string literal as a msgpack
-// string.
-func (e *mpEncoder) str(s []byte) {
-	if bytes.IndexByte(s, '\\') < 0 {
+// string; esc tells whether it holds an escape.
+func (e *mpEncoder) str(s []byte, esc bool) {
+	if !esc {
 		e.out = strHeader(e.out, len(s))
 		e.out = append(e.out, s...)
 		return
