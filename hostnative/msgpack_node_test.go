@@ -674,3 +674,26 @@ func runCodec(t *testing.T, requests []byte) []map[string]any {
 	require.NoError(t, errors.Join(sc.Err(), cmd.Wait()), "stderr: %s", stderr.String())
 	return out
 }
+
+// TestNodeMsgpackRecovery: connection state recovery with the msgpack
+// parser (the pid in the CONNECT reply, offsets appended to broadcasts, the
+// client's pid and offset in its CONNECT) brings the socket back with its
+// missed broadcasts, as with the default parser.
+func TestNodeMsgpackRecovery(t *testing.T) {
+	requireNode(t)
+	for _, c := range snModes {
+		c.version = "4"
+		t.Run(c.mode, func(t *testing.T) {
+			t.Parallel()
+			_, base := stServer(t, ServerOptions{Parser: ParserMsgpack, ConnectionStateRecovery: &ConnectionStateRecovery{}}, recoverySetup)
+			lines := snRun(t, false, []string{msgpackEnv}, base[:len(base)-len("/socket.io/")], c.version, c.transports, c.upgrade, "recovery")
+			assert.Equal(t, false, lines.get(t, "connect")["recovered"])
+			re := lines.get(t, "reconnect")
+			assert.Equal(t, true, re["recovered"])
+			assert.Equal(t, true, re["same"])
+			m := lines.get(t, "missed")
+			assert.Equal(t, []any{float64(1), float64(2), float64(3)}, m["missed"])
+			assert.Equal(t, map[string]any{"user": "ada"}, m["whoami"].(map[string]any)["data"])
+		})
+	}
+}

@@ -124,6 +124,7 @@ func runWasmTests(t *testing.T) {
 		"NodeMsgpack":                         TestNodeMsgpack, // the msgpack parser through the ABI
 		"NodeMsgpackWrongParser":              TestNodeMsgpackWrongParser,
 		"MsgpackWireMatchesNode":              TestMsgpackWireMatchesNode,
+		"NodeMsgpackRecovery":                 TestNodeMsgpackRecovery,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if testCore(nil) == nil {
