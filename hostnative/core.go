@@ -59,6 +59,7 @@ func (e *Engine) abiConfig() abi.Config {
 	if e.sio != nil {
 		c.SocketIO = true
 		c.ConnectTimeout = e.sio.opts.ConnectTimeout.Milliseconds()
+		c.Parser = e.sio.opts.Parser
 	}
 	return c
 }

@@ -3,6 +3,25 @@ package hostnative
 import (
 	"io/fs"
 	"time"
+
+	"github.com/siohost/siohost/core/sio"
+)
+
+// Parser is the packet encoding of a Server, the reference's parser
+// option: every client must use the same.
+type Parser = sio.Parser
+
+const (
+	// ParserJSON is socket.io-parser, the default: text packets with
+	// JSON payloads, binary values as separate attachments.
+	ParserJSON = sio.ParserJSON
+	// ParserMsgpack is socket.io-msgpack-parser 3 (clients set
+	// `parser: require("socket.io-msgpack-parser")`): each packet is one
+	// msgpack-encoded binary message. Handlers see the same raw JSON
+	// arguments and []byte attachments as with the JSON parser; see
+	// sio.DecodeMsgpack and sio.AppendMsgpack for how values map between
+	// msgpack and JSON, and what is refused.
+	ParserMsgpack = sio.ParserMsgpack
 )
 
 // ServerOptions configures a Socket.IO Server. Zero values mean the
@@ -30,6 +49,11 @@ type ServerOptions struct {
 	// os.DirFS("node_modules/socket.io-client/dist"): siohost has no copy
 	// of the client. Default nil: nothing is served.
 	ClientFiles fs.FS
+	// Parser selects the packet encoding: ParserJSON (the default) or
+	// ParserMsgpack. The reference server and its clients must agree on
+	// it; a client of the other parser is disconnected at its first
+	// packet (a parse error).
+	Parser Parser
 }
 
 func (o ServerOptions) withDefaults() ServerOptions {

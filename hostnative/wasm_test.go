@@ -121,6 +121,10 @@ func runWasmTests(t *testing.T) {
 		"NodeSIODeflate":                      TestNodeSIODeflate,
 		"EngineGenerateIDNode":                TestEngineGenerateIDNode, // the id through the ABI
 		"EngineGenerateIDRefusals":            TestEngineGenerateIDRefusals,
+		"NodeMsgpack":                         TestNodeMsgpack, // the msgpack parser through the ABI
+		"NodeMsgpackWrongParser":              TestNodeMsgpackWrongParser,
+		"MsgpackWireMatchesNode":              TestMsgpackWireMatchesNode,
+		"NodeMsgpackRecovery":                 TestNodeMsgpackRecovery,
 	} {
 		t.Run(name, func(t *testing.T) {
 			// Checked at the end too: a test that calls t.Parallel resumes

@@ -20,7 +20,7 @@ import "errors"
 // Version is the ABI revision: the value of the module's abi_version export
 // and the first field of the configuration record. It changes whenever a
 // layout, a kind or a status changes meaning.
-const Version = 3
+const Version = 4
 
 // InputKind is the kind of an input record.
 type InputKind uint8
@@ -41,7 +41,7 @@ const (
 	InLeave       InputKind = 12 // sio.Server.Leave
 	InInfo        InputKind = 13 // session queries: SID, Protocol, TransportName, Namespaces
 	InOpenCount   InputKind = 14 // eio.Server.Len
-	InBroadcast   InputKind = 15 // sio.Server.Send for each of a list of sessions
+	InBroadcast   InputKind = 15 // sio.Server.Broadcast: Send to each of a list of sessions
 	numInputKinds           = InBroadcast + 1
 )
 

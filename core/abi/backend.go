@@ -112,13 +112,7 @@ func (n *Native) Broadcast(now int64, hs []eio.Handle, nsp string, text []byte, 
 	if n.s == nil {
 		return 0
 	}
-	sent := 0
-	for _, h := range hs {
-		if n.s.Send(now, h, nsp, text, attachments, flags) {
-			sent++
-		}
-	}
-	return sent
+	return n.s.Broadcast(now, hs, nsp, text, attachments, flags)
 }
 
 func (n *Native) Leave(now int64, h eio.Handle, nsp string) bool {

@@ -284,6 +284,15 @@ func TestConfigRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, c, got)
 
+	c.Parser = sio.ParserMsgpack
+	got, err = DecodeConfig(AppendConfig(nil, &c))
+	require.NoError(t, err)
+	require.Equal(t, c, got)
+	require.NotZero(t, getU32(AppendConfig(nil, &c)[4:])&CfgMsgpack)
+	c.Parser = 2 // no such parser
+	_, err = New(c, nil)
+	require.ErrorIs(t, err, ErrBadConfig)
+
 	other := append([]byte(nil), b...)
 	other[0] = Version + 1
 	_, err = DecodeConfig(other)
@@ -327,6 +336,7 @@ func TestFieldsCovered(t *testing.T) {
 		"Origin", "BadOrigin", "Refused", "RefusedMessage", "JSONP", "J", "ID", "IDFailed"}, names(eio.Request{}))
 	require.Equal(t, []string{"PingInterval", "PingTimeout", "UpgradeTimeout", "MaxPayload", "Transports",
 		"AllowUpgrades", "AllowEIO3", "Random", "IDPrefix"}, names(eio.Config{}))
+	require.Equal(t, []string{"ConnectTimeout", "Parser"}, names(sio.Config{}))
 }
 
 func TestStatus(t *testing.T) {

@@ -1,6 +1,9 @@
 package abi
 
-import "github.com/siohost/siohost/core/eio"
+import (
+	"github.com/siohost/siohost/core/eio"
+	"github.com/siohost/siohost/core/sio"
+)
 
 // RandomMode selects where a core's random bytes (session ids) come from
 // once Config.Entropy is used up.
@@ -29,9 +32,10 @@ type Config struct {
 	IDPrefix       byte
 
 	// SocketIO runs a sio.Server over the eio.Server, with ConnectTimeout
-	// (0: the default).
+	// (0: the default) and Parser.
 	SocketIO       bool
 	ConnectTimeout int64
+	Parser         sio.Parser
 
 	// Entropy is handed out first, in order, to the core's requests for
 	// random bytes; then Random takes over.
@@ -77,7 +81,8 @@ const (
 	CfgSocketIO      = 1 << 2
 	CfgPolling       = 1 << 3
 	CfgWebSocket     = 1 << 4
-	cfgAll           = 1<<5 - 1
+	CfgMsgpack       = 1 << 5 // sio.ParserMsgpack
+	cfgAll           = 1<<6 - 1
 )
 
 // AppendConfig appends the configuration record of c.
@@ -89,6 +94,9 @@ func AppendConfig(b []byte, c *Config) []byte {
 	}
 	if c.Transports&eio.TransportWebSocket != 0 {
 		flags |= CfgWebSocket
+	}
+	if c.Parser == sio.ParserMsgpack {
+		flags |= CfgMsgpack
 	}
 	b = appendU32(b, Version)
 	b = appendU32(b, flags)
@@ -123,6 +131,9 @@ func DecodeConfig(b []byte) (Config, error) {
 	if flags&CfgWebSocket != 0 {
 		c.Transports |= eio.TransportWebSocket
 	}
+	if flags&CfgMsgpack != 0 {
+		c.Parser = sio.ParserMsgpack
+	}
 	p := b[8:]
 	c.PingInterval, c.PingTimeout = int64(getU64(p)), int64(getU64(p[8:]))
 	c.UpgradeTimeout, c.MaxPayload = int64(getU64(p[16:])), int64(getU64(p[24:]))
@@ -145,7 +156,7 @@ func DecodeConfig(b []byte) (Config, error) {
 func (c *Config) Check() error {
 	switch {
 	case c.PingInterval <= 0, c.PingTimeout <= 0, c.UpgradeTimeout <= 0, c.MaxPayload <= 0,
-		c.ConnectTimeout < 0, c.Random > RandomSeeded:
+		c.ConnectTimeout < 0, c.Random > RandomSeeded, c.Parser > sio.ParserMsgpack:
 		return ErrBadConfig
 	case c.IDPrefix != 0 && !base64URL(c.IDPrefix):
 		return ErrBadConfig

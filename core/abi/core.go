@@ -34,7 +34,7 @@ func New(c Config, system func([]byte)) (*Core, error) {
 	}
 	core.e = eio.NewServer(c.Engine(core.rnd.fill))
 	if c.SocketIO {
-		core.s = sio.NewServer(core.e, sio.Config{ConnectTimeout: c.ConnectTimeout})
+		core.s = sio.NewServer(core.e, sio.Config{ConnectTimeout: c.ConnectTimeout, Parser: c.Parser})
 	}
 	return core, nil
 }
@@ -125,10 +125,7 @@ func (c *Core) run(out []byte, now int64, in *Input) []byte {
 		}
 	case InBroadcast:
 		if s != nil {
-			nsp, flags := c.strings.String(in.Nsp), sio.SendFlags(in.Flags)
-			for _, h := range in.Handles {
-				res.Value += b2i(s.Send(now, h, nsp, in.Data, in.Attachments, flags))
-			}
+			res.Value = int64(s.Broadcast(now, in.Handles, c.strings.String(in.Nsp), in.Data, in.Attachments, sio.SendFlags(in.Flags)))
 		}
 	case InInfo:
 		res.Value = int64(e.Protocol(in.Session))

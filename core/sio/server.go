@@ -34,6 +34,9 @@ type Config struct {
 	// ConnectTimeout closes a connection that has joined no namespace by
 	// then (default 45000).
 	ConnectTimeout int64
+	// Parser is the packet encoding every client speaks (default
+	// ParserJSON).
+	Parser Parser
 }
 
 // Server is the Socket.IO layer over an eio.Server: it decodes Socket.IO
@@ -45,6 +48,9 @@ type Server struct {
 	cfg     Config
 	conns   []conn // by Engine.IO handle index
 	scratch []byte
+	msgpack bool // cfg.Parser == ParserMsgpack
+	dec     mpDecoder
+	enc     mpEncoder
 }
 
 type conn struct {
@@ -70,7 +76,7 @@ func NewServer(e *eio.Server, cfg Config) *Server {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 45000
 	}
-	s := &Server{eio: e, cfg: cfg}
+	s := &Server{eio: e, cfg: cfg, msgpack: cfg.Parser == ParserMsgpack}
 	e.SetUpper(s)
 	return s
 }
@@ -132,6 +138,10 @@ func (s *Server) Message(h eio.Handle, binary bool, data []byte) {
 	if c == nil {
 		return
 	}
+	if s.msgpack {
+		s.messageMsgpack(c, binary, data)
+		return
+	}
 	if binary {
 		if c.bin == nil {
 			s.fail(h, ErrUnexpectedBin)
@@ -164,6 +174,21 @@ func (s *Server) Message(h eio.Handle, binary bool, data []byte) {
 		return
 	}
 	s.dispatch(c, &p, name, nil)
+}
+
+// messageMsgpack decodes a message of the msgpack parser: one binary
+// message per packet, binary values inline.
+func (s *Server) messageMsgpack(c *conn, binary bool, data []byte) {
+	if !binary {
+		s.fail(c.h, ErrMsgpackText)
+		return
+	}
+	p, atts, err := s.dec.decode(data)
+	if err != nil {
+		s.fail(c.h, err)
+		return
+	}
+	s.dispatch(c, &p, s.nspName(c, &p), atts)
 }
 
 // nspName returns the namespace of p as a string, reusing the connection's
@@ -250,6 +275,10 @@ func (s *Server) Accept(now int64, h eio.Handle, name, sid, pid string) bool {
 	s.eio.SetTimer(h, 0)
 	s.begin()
 	start := len(s.scratch)
+	if s.msgpack {
+		s.scratch = appendMsgpackConnect(s.scratch, name, sid, pid, c.v4)
+		return s.eio.Send(now, h, true, s.scratch[start:])
+	}
 	p := Packet{Type: Connect, Nsp: nspBytes(name), ID: -1}
 	b := AppendPacket(s.scratch, &p)
 	if !c.v4 {
@@ -279,6 +308,11 @@ func (s *Server) Refuse(now int64, h eio.Handle, name, message string, data []by
 	}
 	s.begin()
 	start := len(s.scratch)
+	if s.msgpack {
+		s.scratch = s.enc.appendMsgpackRefusal(s.scratch, name, message, data, c.v4)
+		s.eio.Send(now, h, true, s.scratch[start:])
+		return
+	}
 	p := Packet{Type: ConnectError, Nsp: nspBytes(name), ID: -1}
 	b := AppendPacket(s.scratch, &p)
 	switch {
@@ -314,8 +348,53 @@ const (
 
 // Send sends one encoded packet (its text part, then its attachments) to
 // session h, provided the session is still on namespace name. A volatile
-// packet is dropped when it cannot go out at once.
+// packet is dropped when it cannot go out at once. With the msgpack
+// parser, the packet is transcoded into one binary message (AppendMsgpack,
+// OrderEmit); false when it cannot be.
 func (s *Server) Send(now int64, h eio.Handle, name string, text []byte, attachments [][]byte, flags SendFlags) bool {
+	if !s.sendable(h, name, flags) {
+		return false
+	}
+	if s.msgpack {
+		b, ok := s.transcode(text, attachments, OrderEmit)
+		return ok && s.eio.SendMessage(now, h, true, flags&SendNoCompress != 0, b)
+	}
+	return s.sendText(now, h, text, attachments, flags)
+}
+
+// Broadcast sends one encoded packet to each session of hs that is on
+// namespace name, as Send does, and returns how many took it. With the
+// msgpack parser, the packet is transcoded once for all of them
+// (OrderBroadcast).
+func (s *Server) Broadcast(now int64, hs []eio.Handle, name string, text []byte, attachments [][]byte, flags SendFlags) int {
+	sent := 0
+	var b []byte
+	for _, h := range hs {
+		if !s.sendable(h, name, flags) {
+			continue
+		}
+		if !s.msgpack {
+			if s.sendText(now, h, text, attachments, flags) {
+				sent++
+			}
+			continue
+		}
+		if b == nil {
+			var ok bool
+			if b, ok = s.transcode(text, attachments, OrderBroadcast); !ok {
+				return sent
+			}
+		}
+		if s.eio.SendMessage(now, h, true, flags&SendNoCompress != 0, b) {
+			sent++
+		}
+	}
+	return sent
+}
+
+// sendable reports whether session h is on namespace name and, for a
+// volatile packet, can take it at once.
+func (s *Server) sendable(h eio.Handle, name string, flags SendFlags) bool {
 	c := s.conn(h)
 	if c == nil {
 		return false
@@ -323,9 +402,10 @@ func (s *Server) Send(now int64, h eio.Handle, name string, text []byte, attachm
 	if i := c.find(name); i < 0 || !c.nsps[i].connected {
 		return false
 	}
-	if flags&SendVolatile != 0 && !s.eio.Writable(h) {
-		return false
-	}
+	return flags&SendVolatile == 0 || s.eio.Writable(h)
+}
+
+func (s *Server) sendText(now int64, h eio.Handle, text []byte, attachments [][]byte, flags SendFlags) bool {
 	noCompress := flags&SendNoCompress != 0
 	if !s.eio.SendMessage(now, h, false, noCompress, text) {
 		return false
@@ -334,6 +414,69 @@ func (s *Server) Send(now int64, h eio.Handle, name string, text []byte, attachm
 		s.eio.SendMessage(now, h, true, noCompress, a)
 	}
 	return true
+}
+
+// transcode encodes a packet given in the JSON parser's form with the
+// msgpack parser, into the scratch space.
+func (s *Server) transcode(text []byte, attachments [][]byte, order MsgpackOrder) ([]byte, bool) {
+	p, ok := decodeHeader(text)
+	if !ok {
+		return nil, false
+	}
+	s.begin()
+	start := len(s.scratch)
+	b, err := s.enc.packet(s.scratch, &p, attachments, order)
+	s.scratch = b
+	return b[start:], err == nil
+}
+
+// decodeHeader splits a packet in the JSON parser's text form, as the
+// host encodes it: type, attachment count, namespace, ack id and payload
+// (not checked here).
+func decodeHeader(b []byte) (Packet, bool) {
+	p := Packet{ID: -1}
+	if len(b) == 0 || b[0] < '0' || b[0] > '6' {
+		return p, false
+	}
+	p.Type = PacketType(b[0] - '0')
+	i := 1
+	if p.Type == BinaryEvent || p.Type == BinaryAck {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i >= len(b) || b[i] != '-' {
+			return p, false
+		}
+		i++
+	}
+	if i < len(b) && b[i] == '/' {
+		start := i
+		for i < len(b) && b[i] != ',' {
+			i++
+		}
+		p.Nsp = b[start:i]
+		if i < len(b) {
+			i++
+		}
+		if len(p.Nsp) == 1 {
+			p.Nsp = nil
+		}
+	}
+	if i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		var id int64
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			id = id*10 + int64(b[i]-'0')
+			if id > maxID {
+				return p, false
+			}
+			i++
+		}
+		p.ID = id
+	}
+	if i < len(b) {
+		p.Data = b[i:]
+	}
+	return p, true
 }
 
 // Leave disconnects session h from namespace name on the server's side: the
@@ -354,6 +497,10 @@ func (s *Server) Leave(now int64, h eio.Handle, name string) bool {
 	}
 	s.begin()
 	start := len(s.scratch)
+	if s.msgpack {
+		s.scratch = appendMsgpackDisconnect(s.scratch, name)
+		return s.eio.Send(now, h, true, s.scratch[start:])
+	}
 	p := Packet{Type: Disconnect, Nsp: nspBytes(name), ID: -1}
 	s.scratch = AppendPacket(s.scratch, &p)
 	return s.eio.Send(now, h, false, s.scratch[start:])

@@ -17,12 +17,12 @@ import (
 // harness is a Socket.IO server over an Engine.IO server with a counter
 // for session ids.
 type harness struct {
-	t *testing.T
+	t testing.TB
 	e *eio.Server
 	s *Server
 }
 
-func newHarness(t *testing.T, mod func(*eio.Config), cfg Config) *harness {
+func newHarness(t testing.TB, mod func(*eio.Config), cfg Config) *harness {
 	t.Helper()
 	calls := 0
 	ecfg := eio.DefaultConfig(func(b []byte) {

@@ -10,6 +10,9 @@
 //
 // Binary values are printed as {"hex": "..."} so that the Go side can tell
 // them from strings. The last line of a successful run is {"done": true}.
+//
+// With SIO_PARSER=msgpack in the environment, the 3.x and 4.x clients use
+// socket.io-msgpack-parser (parser option) instead of the default parser.
 "use strict";
 
 const [, , version, url, transportsArg, upgradeArg, scenario] = process.argv;
@@ -18,6 +21,7 @@ const upgrade = upgradeArg === "true";
 const lib = require("sio-client-v" + version);
 const lookup = lib.connect || lib;
 const v2 = version === "2";
+const parser = process.env.SIO_PARSER === "msgpack" ? require("socket.io-msgpack-parser") : undefined;
 
 const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
 let finished = false;
@@ -36,6 +40,7 @@ process.on("exit", (code) => {
 // connect opens a new client (its own manager and engine) to nsp.
 function connect(nsp, auth) {
   const opts = { forceNew: true, reconnection: false, transports, upgrade };
+  if (parser) opts.parser = parser;
   if (auth) {
     if (v2) opts.query = auth;
     else opts.auth = auth;
@@ -380,6 +385,57 @@ const scenarios = {
     out({ acked });
     await close(s);
   },
+};
+
+// 13. Values of every kind, both ways: "echo" (raw), "echoargs" (decoded
+// into Go values, then emitted) and "withack"-style acks ("values" acks
+// its arguments back); each comparison is printed as {check, ok, got}.
+scenarios.values = async function values() {
+  const s = connect("/");
+  await connected(s);
+  if (upgrade) await upgraded(s);
+  const sent = [
+    0, 1, -1, 127, 128, -32, -33, 255, 65536, -65537, 4294967296, -4294967297, 9007199254740991, -9007199254740991,
+    // Integral numbers stay below 2^64: notepack wraps larger ones around.
+    1.5, -0.25, 0.1, 1e19, 5e-324, 1.5e-300, 123456.789,
+    "", "héllo € 😀", "x".repeat(300), "quote\"back\\slash\nnewline\u0000",
+    null, true, false,
+    { nested: { deeper: [1, [2, [3, { k: "v" }]]], empty: {}, list: [] }, "key with spaces": 1 },
+    [[], [[]], [null, false]],
+    Buffer.from([1, 2, 3]), Buffer.alloc(0), Buffer.alloc(70000, 7),
+    { bin: Buffer.from([255, 0]), arr: [Buffer.from([9])] },
+  ];
+  // Compared with object keys sorted: Go maps have no order.
+  const canon = (v) => JSON.stringify(norm(v), (k, x) =>
+    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x);
+  const short = (v) => canon(v).slice(0, 120);
+  const expect = (got, check) => {
+    const diffs = [];
+    for (let i = 0; i < Math.max(got.length, sent.length); i++) {
+      if (canon(got[i]) !== canon(sent[i])) diffs.push({ i, got: short(got[i]), want: short(sent[i]) });
+    }
+    out({ check, ok: diffs.length === 0, diffs });
+  };
+  let got = once(s, "echo");
+  s.emit("echo", ...sent);
+  expect(await got, "raw echo");
+  got = once(s, "echo3");
+  s.emit("echoargs", ...sent);
+  expect(await got, "decoded echo");
+  expect(await emitAck(s, "values", ...sent), "ack");
+  // Typed arrays and ArrayBuffers are sent as ext 0 and come back as
+  // Buffers with the same bytes; Dates as their ISO string.
+  got = once(s, "echo");
+  const date = new Date(Date.UTC(2024, 1, 29, 12, 30, 45, 678));
+  s.emit("echo", new Uint8Array([4, 5]), new Uint16Array([1]).buffer, date);
+  out({ typed: norm(await got) });
+  // The server asks with values of every kind; the client acks them back.
+  s.on("ask-values", (...args) => args.pop()(...args));
+  const asked = once(s, "asked-values");
+  s.emit("ask-values");
+  const [res] = await asked;
+  out({ asked: res });
+  await close(s);
 };
 
 const run = scenarios[scenario];

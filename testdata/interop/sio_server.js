@@ -4,7 +4,8 @@
 // usage: node sio_server.js [OPTIONS_JSON]
 //
 // OPTIONS_JSON may set port (default: an ephemeral one), pingInterval and
-// pingTimeout (ms), and recovery (true: connectionStateRecovery on).
+// pingTimeout (ms), recovery (true: connectionStateRecovery on) and parser
+// ("msgpack": socket.io-msgpack-parser).
 // It listens on 127.0.0.1 and prints {"port":N}, then one JSON object per
 // event: {"connect":id,"nsp":…,"auth":…,"engine":…,"recovered":…},
 // {"ackFrom":id,"args":[…]}, {"disconnect":id,"nsp":…,"reason":…}.
@@ -13,6 +14,7 @@
 // disconnects the socket from the server, "drop" broadcasts "before" to
 // the socket, closes its transport, and once the socket is disconnected
 // broadcasts "missed" 1, 2, 3 (what connection state recovery restores),
+// "survey" broadcasts "survey" 1 to the socket with an ack (1 s timeout),
 // and each new socket is emitted "ask" 21 with an ack. An auth of
 // {"token":"bad"} is refused with the message "not authorized" and data
 // {"code":401}. It exits when its stdin closes.
@@ -29,6 +31,7 @@ const serverOpts = {};
 if (opts.pingInterval) serverOpts.pingInterval = opts.pingInterval;
 if (opts.pingTimeout) serverOpts.pingTimeout = opts.pingTimeout;
 if (opts.recovery) serverOpts.connectionStateRecovery = { maxDisconnectionDuration: 60000 };
+if (opts.parser === "msgpack") serverOpts.parser = require("socket.io-msgpack-parser");
 const io = new Server(httpServer, serverOpts);
 
 const setup = (nsp) => {
@@ -46,6 +49,7 @@ const setup = (nsp) => {
     socket.on("add", (a, b, ack) => ack(a + b));
     socket.on("noack", () => {});
     socket.on("kick", () => socket.disconnect());
+    socket.on("survey", () => nsp.to(socket.id).timeout(1000).emit("survey", 1, () => {}));
     socket.on("drop", () => {
       nsp.to(socket.id).emit("before", 0);
       socket.on("disconnect", () => {

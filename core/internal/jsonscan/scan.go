@@ -409,3 +409,8 @@ func hex4(b []byte) int {
 	}
 	return n
 }
+
+// Unescape decodes the escape sequence that starts s (s[0] is a
+// backslash): its rune and length, or a length of 0 when it is invalid. A
+// surrogate that is not half of a \u pair is U+FFFD.
+func Unescape(s []byte) (rune, int) { return unescape(s) }
