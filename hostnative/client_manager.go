@@ -1,6 +1,8 @@
 package hostnative
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"sync"
@@ -161,6 +163,16 @@ func (m *Manager) clientOptions(eo *EngineClientOptions, ep engineEndpoint) (abi
 		Attempts:        clampU32(int64(m.opts.ReconnectionAttempts)),
 		Delay:           delayMillis(m.opts.ReconnectionDelay),
 		DelayMax:        delayMillis(m.opts.ReconnectionDelayMax),
+	}
+	switch m.opts.Parser {
+	case ParserJSON:
+	case ParserMsgpack:
+		if o.Protocol3 {
+			return abi.ClientOptions{}, errors.New("siohost: ParserMsgpack needs Engine.IO protocol 4 (socket.io-msgpack-parser 3 speaks the Socket.IO v5 protocol)")
+		}
+		o.Parser = abi.ParserMsgpack
+	default:
+		return abi.ClientOptions{}, fmt.Errorf("siohost: unknown parser %d", m.opts.Parser)
 	}
 	if cfg.ConnectTimeout == 0 {
 		o.NoTimeout = true

@@ -128,6 +128,7 @@ func (m *Manager) applyOneLocked(e *eio.Effect, fl *clientFlush, post *[]func())
 	case abi.CEffConnected:
 		if s := m.sockets[e.Nsp]; s != nil {
 			s.id, s.connected, s.recovered, s.authFresh = e.Text, true, e.Binary, false
+			s.unanswered = 0
 			s.wakeLocked(nil)
 			if fn := s.onConnect; fn != nil {
 				m.enqueue(fn)
@@ -307,6 +308,9 @@ func (m *Manager) connectErrorLocked(s *ClientSocket, e *eio.Effect) {
 
 // disconnectedLocked reports a namespace that is no longer connected.
 func (m *Manager) disconnectedLocked(s *ClientSocket, e *eio.Effect) {
+	if !s.connected && s.active && e.Text == eio.ReasonTransportClose {
+		s.unanswered++ // the session ended with the CONNECT unanswered
+	}
 	s.id, s.connected, s.authFresh = "", false, false
 	if !sio.ReconnectAfter(e.Text) {
 		s.active = false

@@ -53,6 +53,12 @@ type ManagerOptions struct {
 	Protocol int
 	// ForceBase64 sends binary as base64 text.
 	ForceBase64 bool
+	// Parser is the packet encoding, which must be the server's:
+	// ParserJSON (socket.io-parser, the default) or ParserMsgpack
+	// (socket.io-msgpack-parser 3: each packet one binary message, as
+	// socket.io-client sends with parser: require("socket.io-msgpack-parser")).
+	// ParserMsgpack needs Engine.IO protocol 4.
+	Parser Parser
 	// Timeout bounds each Engine.IO handshake. Default 20 s.
 	Timeout time.Duration
 	// NoReconnection turns automatic reconnection off (socket.io-client's

@@ -3,6 +3,7 @@ package hostnative
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/siohost/siohost/core/abi"
 	"github.com/siohost/siohost/core/eio"
@@ -33,6 +34,7 @@ type ClientSocket struct {
 	onConnectError func(*ClientConnectError)
 	onDisconnect   func(reason string, details *DisconnectDetails)
 	retryQ         []*retryPacket
+	unanswered     int // sessions closed by the server with the CONNECT unanswered, since Connect
 }
 
 // Namespace returns the socket's namespace.
@@ -210,6 +212,7 @@ func (s *ClientSocket) Connect(ctx context.Context) error {
 		return ErrManagerClosed
 	}
 	s.waiters = append(s.waiters, ch)
+	s.unanswered = 0
 	flags := uint8(0)
 	if src.fn != nil {
 		flags = abi.ConnectAuthHost
@@ -252,6 +255,8 @@ func (s *ClientSocket) Connect(ctx context.Context) error {
 			switch {
 			case m.lastFailure != nil:
 				lastErr = m.lastFailure
+			case s.unanswered > 0:
+				lastErr = m.unansweredError(s.unanswered)
 			case m.opening:
 				lastErr = &ClientConnectError{Message: "timeout", Description: "the server has not completed the Engine.IO handshake", Err: ctx.Err()}
 			case m.opened:
@@ -268,6 +273,21 @@ func (s *ClientSocket) Connect(ctx context.Context) error {
 		err = errors.Join(err, lastErr)
 	}
 	return err
+}
+
+// unansweredError is the timeout of a Connect whose CONNECT the server
+// never answered, closing the session instead: what a server with another
+// parser does.
+func (m *Manager) unansweredError(n int) *ClientConnectError {
+	ours, other := "socket.io-parser (ParserJSON, the default)", "socket.io-msgpack-parser"
+	if m.opts.Parser == ParserMsgpack {
+		ours, other = "socket.io-msgpack-parser (ParserMsgpack)", "the default socket.io-parser"
+	}
+	return &ClientConnectError{
+		Message: "timeout",
+		Description: fmt.Sprintf("the server closed the session %d time(s) without answering the namespace's CONNECT: "+
+			"does it use the same parser? This client's ManagerOptions.Parser is %s; a server using %s drops the session on its first packet", n, ours, other),
+	}
 }
 
 // wakeLocked answers the pending Connect calls.

@@ -57,6 +57,9 @@ func TestWasmClientCore(t *testing.T) {
 			"NodeSocketIO48":     TestManagerNode,
 			"NodePingTimeout":    TestManagerNodePingTimeout,
 			"NodeDiagnosticsV2":  TestManagerDiagnosticsNodeV2,
+			"MsgpackNode":        TestManagerMsgpackNode, // socket.io-msgpack-parser
+			"MsgpackServer":      TestManagerMsgpackServer,
+			"MsgpackWrongParser": TestManagerMsgpackWrongParser,
 		} {
 			t.Run(name, fn)
 		}

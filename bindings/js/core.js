@@ -20,7 +20,7 @@ export const EFF = {
   result: 0xf0, deadline: 0xf1,
 };
 
-export const CLIENT_ABI_VERSION = 2;
+export const CLIENT_ABI_VERSION = 3;
 const NIL = 0xffffffff;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -141,7 +141,9 @@ export class Manager extends Emitter {
     this.handle = core.runNow(IN.create, flags, (w) => {
       w.u32(tbits).u32(opts.timeout ?? 20000).u32(Number.isFinite(opts.reconnectionAttempts) ? opts.reconnectionAttempts : 0)
         .u32(opts.reconnectionDelay ?? 1000).u32(opts.reconnectionDelayMax ?? 5000)
-        .u32(jitter !== undefined ? Math.round(Math.min(1, Math.max(0, jitter)) * 1e6) : 0).end();
+        .u32(jitter !== undefined ? Math.round(Math.min(1, Math.max(0, jitter)) * 1e6) : 0)
+        .u32(0) // parser: socket.io-parser (client ABI version 3)
+        .end();
     });
     core.clients.set(this.handle, this);
   }

@@ -251,6 +251,9 @@ func newClientConn(cc *ClientCore, h uint32, o ClientOptions) *clientConn {
 		jitter = float64(o.JitterMillionths) / 1e6
 	}
 	c := &clientConn{cc: cc, handle: h, opts: o, sio: sio.NewClient(), priorWS: o.PriorWebSocket}
+	if o.Parser == ParserMsgpack {
+		c.sio.SetParser(sio.ParserMsgpack)
+	}
 	c.rec = &sio.Reconnection{
 		Backoff: sio.Backoff{
 			Min: int64(o.Delay), Max: int64(o.DelayMax), Jitter: jitter,

@@ -10,7 +10,7 @@ package abi
 // ClientVersion is the revision of the client section of bindings/ABI.md:
 // the value of the module's client_abi_version export. It changes with any
 // client layout, kind or meaning, independently of Version.
-const ClientVersion = 2
+const ClientVersion = 3
 
 // ClientInputKind is the kind of a client input record.
 type ClientInputKind uint8
@@ -67,6 +67,12 @@ const (
 	EmitVolatile = 1 << 1
 )
 
+// Parsers of a create record (version 3): the packet encoding.
+const (
+	ParserJSON    = 0 // socket.io-parser, the default
+	ParserMsgpack = 1 // socket.io-msgpack-parser 3 (Engine.IO 4 only)
+)
+
 // Transport bits of a create record (0: both).
 const (
 	ClientPolling   = 1
@@ -81,6 +87,7 @@ type ClientOptions struct {
 	Attempts         uint32 // reconnectionAttempts; 0: unlimited
 	Delay, DelayMax  uint32 // reconnectionDelay(Max), ms; 0: 1000, 5000
 	JitterMillionths uint32 // randomizationFactor × 10^6, with CreateJitter
+	Parser           uint32 // the packet encoding (version 3): ParserJSON or ParserMsgpack
 	NoReconnection   bool
 	NoUpgrade        bool
 	JitterGiven      bool
@@ -139,6 +146,7 @@ func (ins *ClientInputs) decodeOne(b []byte, in *ClientInput) ([]byte, error) {
 		o := &in.Options
 		o.Transports, o.Timeout, o.Attempts = r.u32(), r.u32(), r.u32()
 		o.Delay, o.DelayMax, o.JitterMillionths = r.u32(), r.u32(), r.u32()
+		o.Parser = r.u32()
 		o.NoReconnection = in.Flags&CreateNoReconnection != 0
 		o.NoUpgrade = in.Flags&CreateNoUpgrade != 0
 		o.JitterGiven = in.Flags&CreateJitter != 0
@@ -147,7 +155,8 @@ func (ins *ClientInputs) decodeOne(b []byte, in *ClientInput) ([]byte, error) {
 		o.RememberUpgrade = in.Flags&CreateRememberUpgrade != 0
 		o.PriorWebSocket = in.Flags&CreatePriorWebSocket != 0
 		o.NoTimeout = in.Flags&CreateNoTimeout != 0
-		if o.Transports > ClientPolling|ClientWebSocket || o.JitterMillionths > 1e6 {
+		if o.Transports > ClientPolling|ClientWebSocket || o.JitterMillionths > 1e6 ||
+			o.Parser > ParserMsgpack || o.Parser == ParserMsgpack && o.Protocol3 {
 			r.fail(ErrBadInput)
 		}
 	case CInDestroy:
@@ -209,7 +218,7 @@ func (e *ClientEncoder) Create(o ClientOptions) {
 		b2u(o.Protocol3)*CreateProtocol3 | b2u(o.Base64)*CreateBase64 | b2u(o.RememberUpgrade)*CreateRememberUpgrade |
 		b2u(o.PriorWebSocket)*CreatePriorWebSocket | b2u(o.NoTimeout)*CreateNoTimeout
 	off := e.begin(CInCreate, flags)
-	for _, v := range [...]uint32{o.Transports, o.Timeout, o.Attempts, o.Delay, o.DelayMax, o.JitterMillionths} {
+	for _, v := range [...]uint32{o.Transports, o.Timeout, o.Attempts, o.Delay, o.DelayMax, o.JitterMillionths, o.Parser} {
 		e.buf = appendU32(e.buf, v)
 	}
 	e.end(off)

@@ -62,7 +62,7 @@ const testHandshake = `0{"sid":"S","upgrades":["websocket"],"pingInterval":25000
 
 func TestClientCodecRoundTrip(t *testing.T) {
 	var enc ClientEncoder
-	enc.Create(ClientOptions{Transports: 3, Timeout: 5, Attempts: 2, Delay: 10, DelayMax: 20, JitterMillionths: 5, JitterGiven: true, NoUpgrade: true})
+	enc.Create(ClientOptions{Transports: 3, Timeout: 5, Attempts: 2, Delay: 10, DelayMax: 20, JitterMillionths: 5, JitterGiven: true, NoUpgrade: true, Parser: ParserMsgpack})
 	enc.Response(1, 2, 200, "text/plain", []byte("x"))
 	enc.Failed(1, 3, "boom")
 	enc.WSMessage(1, 4, true, nil)
@@ -71,7 +71,7 @@ func TestClientCodecRoundTrip(t *testing.T) {
 	var ins ClientInputs
 	require.NoError(t, ins.Decode(enc.Bytes(), enc.Len()))
 	require.Len(t, ins.List, 6)
-	require.Equal(t, ClientOptions{Transports: 3, Timeout: 5, Attempts: 2, Delay: 10, DelayMax: 20, JitterMillionths: 5, JitterGiven: true, NoUpgrade: true}, ins.List[0].Options)
+	require.Equal(t, ClientOptions{Transports: 3, Timeout: 5, Attempts: 2, Delay: 10, DelayMax: 20, JitterMillionths: 5, JitterGiven: true, NoUpgrade: true, Parser: ParserMsgpack}, ins.List[0].Options)
 	require.Equal(t, uint32(200), ins.List[1].Num)
 	require.Equal(t, "boom", string(ins.List[2].Text))
 	require.True(t, ins.List[3].Binary())
@@ -84,8 +84,15 @@ func TestClientCodecRoundTrip(t *testing.T) {
 	b := enc.Bytes()
 	require.Error(t, ins.Decode(b[:len(b)-1], enc.Len()))
 	bad := append([]byte(nil), b...)
-	bad[32+1] = 0x80 // an unknown flag of response (create is 32 bytes)
+	bad[36+1] = 0x80 // an unknown flag of response (create is 36 bytes)
 	require.ErrorIs(t, ins.Decode(bad, enc.Len()), ErrBadInput)
+
+	// An unknown parser, and msgpack with Engine.IO 3, are refused.
+	for _, o := range []ClientOptions{{Parser: 2}, {Parser: ParserMsgpack, Protocol3: true}} {
+		var e ClientEncoder
+		e.Create(o)
+		require.ErrorIs(t, ins.Decode(e.Bytes(), e.Len()), ErrBadInput)
+	}
 }
 
 // TestClientSession walks one client through polling, the upgrade, emits
@@ -271,6 +278,18 @@ func FuzzClientProcess(f *testing.F) {
 	enc.WSMessage(1, 2, false, []byte("3probe"))
 	enc.Emit(1, "/", "ev", []byte(`[1]`), nil, EmitAck, 10)
 	enc.Tick()
+	f.Add(enc.Bytes(), uint8(enc.Len()), int64(5))
+	// The msgpack parser over WebSocket (client ABI version 3).
+	enc = ClientEncoder{}
+	enc.Create(ClientOptions{Transports: ClientWebSocket, Parser: ParserMsgpack})
+	enc.Connect(1, "/", []byte(`{"a":[1,2.5,"x"]}`), 0)
+	enc.WSOpened(1, 1)
+	enc.WSMessage(1, 1, false, []byte(testHandshake))
+	enc.WSMessage(1, 1, true, []byte("\x83\xa4type\x00\xa4data\x81\xa3sid\xa1X\xa3nsp\xa1/"))
+	enc.WSMessage(1, 1, true, []byte("\x84\xa4type\x02\xa4data\x92\xa1e\xc4\x01\x07\xa2id\x03\xa3nsp\xa1/"))
+	enc.Ack(1, "/", 3, []byte(`[{"_placeholder":true,"num":0}]`), [][]byte{{9}})
+	enc.Emit(1, "/", "ev", []byte(`[1]`), nil, EmitAck, 10)
+	enc.WSMessage(1, 1, false, []byte(`42["text"]`))
 	f.Add(enc.Bytes(), uint8(enc.Len()), int64(5))
 	f.Fuzz(func(t *testing.T, in []byte, n uint8, step int64) {
 		cc := NewClientCore(func(b []byte) {

@@ -43,6 +43,10 @@ type Client struct {
 	names   map[string]string // event names by their JSON spelling
 	effects []ClientEffect
 	scratch []byte
+
+	parser Parser
+	mp     mpEncoder // ParserMsgpack
+	dec    mpDecoder
 }
 
 // maxNames bounds the event name cache.

@@ -98,6 +98,10 @@ func parseHint(err error) string {
 		return "the server emitted an event name the clients reserve (connect, connect_error, disconnect, disconnecting, newListener, removeListener)"
 	case ErrUnexpectedBin, ErrUnexpectedText, ErrPlaceholder, ErrAttachments:
 		return "the binary attachments do not match the packet's header: an attachment was lost, duplicated or reordered"
+	case ErrMsgpackText:
+		return "the client uses socket.io-msgpack-parser, whose packets are binary messages: the server seems to use the default socket.io-parser; both sides must use the same parser"
+	case ErrMsgpack:
+		return "the client uses socket.io-msgpack-parser: does the server use it too? Both sides must use the same parser"
 	case ErrUnknownType:
 		return "not a Socket.IO packet: is the server a Socket.IO server, or a plain Engine.IO one?"
 	}

@@ -19,6 +19,10 @@ func (c *Client) Message(now int64, binary bool, data []byte) {
 		return
 	}
 	c.cur = data
+	if c.parser == ParserMsgpack {
+		c.messageMsgpack(binary, data)
+		return
+	}
 	if binary {
 		b := c.bin
 		if b == nil {
@@ -179,7 +183,7 @@ func (c *Client) connected(ns *clientNsp, sid, pid string) {
 	send := ns.sendBuf
 	ns.sendBuf = nil
 	for _, h := range send {
-		c.emit(ClientEffect{Kind: CEffSend, ID: -1, Data: h.data})
+		c.emit(ClientEffect{Kind: CEffSend, Binary: c.parser == ParserMsgpack, ID: -1, Data: h.data})
 		for _, a := range h.attachments {
 			c.sendBinary(a)
 		}

@@ -104,6 +104,9 @@ func (c *Client) sendConnect(ns *clientNsp) {
 			}
 		}
 		b = append(b, ',')
+	} else if c.parser == ParserMsgpack {
+		c.sendMsgpackConnect(ns)
+		return
 	} else {
 		if ns.name != "/" {
 			b = append(b, ns.name...)
@@ -157,8 +160,13 @@ func (c *Client) Disconnect(now int64, nsp string) {
 	ns.state = nsInactive
 	if connected {
 		start := len(c.scratch)
-		c.scratch = appendHeader(c.scratch, Disconnect, 0, ns.name, -1)
-		c.sendScratch(start)
+		if c.parser == ParserMsgpack {
+			c.scratch = appendMsgpackDisconnect(c.scratch, ns.name)
+			c.sendScratchBinary(start)
+		} else {
+			c.scratch = appendHeader(c.scratch, Disconnect, 0, ns.name, -1)
+			c.sendScratch(start)
+		}
 		e := effect(CEffDisconnect, ns)
 		e.Text = ReasonIOClientDisconnect
 		c.emit(e)
@@ -193,6 +201,22 @@ func (c *Client) Emit(now int64, nsp, event string, args []byte, attachments [][
 	if len(attachments) > MaxAttachments {
 		return -1, ErrTooManyAttachments
 	}
+	var mp []byte // ParserMsgpack: the whole packet
+	if c.parser == ParserMsgpack {
+		mark := len(c.scratch)
+		c.scratch = appendEventJSON(c.scratch, event, inner)
+		src := c.scratch[mark:]
+		id := int64(-1)
+		if wantAck {
+			id = ns.ids
+		}
+		var ok bool
+		if mp, ok = c.appendMsgpackEmit(make([]byte, 0, len(ns.name)+len(src)+48), ns.name, id, src, attachments); !ok {
+			c.scratch = c.scratch[:mark]
+			return -1, ErrInvalidArgs
+		}
+		c.scratch = c.scratch[:mark]
+	}
 	id := int64(-1)
 	if wantAck {
 		id = ns.ids
@@ -203,6 +227,14 @@ func (c *Client) Emit(now int64, nsp, event string, args []byte, attachments [][
 		ns.acks[id] = 0
 	}
 	connected := ns.state == nsConnected
+	if mp != nil {
+		if !connected {
+			ns.sendBuf = append(ns.sendBuf, heldPacket{id: id, data: mp})
+			return id, nil
+		}
+		c.sendBinary(mp)
+		return id, nil
+	}
 	var b []byte
 	start := 0
 	if connected {
@@ -269,6 +301,16 @@ func (c *Client) Ack(now int64, nsp string, id int64, args []byte, attachments [
 	args = trimSpace(args)
 	if _, ok := arrayInner(args); !ok {
 		return ErrInvalidArgs
+	}
+	if c.parser == ParserMsgpack {
+		start := len(c.scratch)
+		b, ok := c.appendMsgpackAck(c.scratch, ns.name, id, args, attachments)
+		if !ok {
+			return ErrInvalidArgs
+		}
+		c.scratch = b
+		c.sendScratchBinary(start)
+		return nil
 	}
 	t := Ack
 	if len(attachments) > 0 {
