@@ -3,6 +3,8 @@ package eio
 import (
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/siohost/siohost/core/internal/jsonscan"
 )
 
 // fail refuses request r with an Engine.IO error: the host is told the code,
@@ -97,8 +99,6 @@ func (s *Server) appendOpenJSON(b []byte, ss *session, polling bool) []byte {
 	return append(b, s.openJSON...)
 }
 
-const hexDigits = "0123456789abcdef"
-
 // AppendJSONString appends s as a JSON string the way JavaScript's
 // JSON.stringify writes it: no HTML escaping, control characters as \uXXXX
 // (or their short forms), and invalid UTF-8 replaced by U+FFFD.
@@ -121,28 +121,8 @@ func AppendJSONString(b []byte, s string) []byte {
 			i += w
 			continue
 		}
-		b = appendEscapedASCII(b, c)
+		b = jsonscan.AppendEscape(b, c)
 		i++
 	}
 	return append(b, '"')
-}
-
-// appendEscapedASCII appends the JSON escape of c, a quote, a backslash or a
-// control character, as JSON.stringify writes it.
-func appendEscapedASCII(b []byte, c byte) []byte {
-	switch c {
-	case '"', '\\':
-		return append(b, '\\', c)
-	case '\b':
-		return append(b, '\\', 'b')
-	case '\f':
-		return append(b, '\\', 'f')
-	case '\n':
-		return append(b, '\\', 'n')
-	case '\r':
-		return append(b, '\\', 'r')
-	case '\t':
-		return append(b, '\\', 't')
-	}
-	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 }

@@ -3,6 +3,8 @@ package eio
 import (
 	"bytes"
 	"unicode/utf8"
+
+	"github.com/siohost/siohost/core/internal/jsonscan"
 )
 
 // JSONP polling is the variant of the polling transport that browsers
@@ -59,7 +61,7 @@ func AppendJSONP(b []byte, index string, payload []byte) []byte {
 			continue
 		}
 		if c < utf8.RuneSelf {
-			b = appendEscapedASCII(b, c)
+			b = jsonscan.AppendEscape(b, c)
 			i++
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/siohost/siohost/core/internal/jsonscan"
 )
 
 // How the msgpack decoder writes the values it reads as JSON text:
@@ -24,7 +26,7 @@ func appendJSONText(b, s []byte) []byte {
 				continue
 			}
 			b = append(b, s[start:i]...)
-			b = appendEscape(b, c)
+			b = jsonscan.AppendEscape(b, c)
 			i++
 			start = i
 			continue
@@ -42,8 +44,6 @@ func appendJSONText(b, s []byte) []byte {
 	return append(b, '"')
 }
 
-const hexDigits = "0123456789abcdef"
-
 // jsonSafe tells the ASCII bytes a JSON string holds as they are.
 var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {
@@ -51,26 +51,6 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 	}
 	return t
 }()
-
-// appendEscape writes the JSON.stringify escape of an ASCII quote,
-// backslash or control character.
-func appendEscape(b []byte, c byte) []byte {
-	switch c {
-	case '"', '\\':
-		return append(b, '\\', c)
-	case '\b':
-		return append(b, '\\', 'b')
-	case '\f':
-		return append(b, '\\', 'f')
-	case '\n':
-		return append(b, '\\', 'n')
-	case '\r':
-		return append(b, '\\', 'r')
-	case '\t':
-		return append(b, '\\', 't')
-	}
-	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-}
 
 // maximalSubpart returns the length of the invalid UTF-8 sequence that
 // starts s: its lead byte and the continuation bytes that could still

@@ -67,8 +67,21 @@ var reserved = []string{"connect", "connect_error", "disconnect", "disconnecting
 // reference decoder does. It never allocates.
 func Decode(b []byte) (Packet, error) {
 	p := Packet{ID: -1}
+	if err := splitHeader(&p, b, MaxAttachments); err != nil {
+		return p, err
+	}
+	if p.Data != nil && !ValidJSON(p.Data) {
+		return p, ErrInvalidJSON
+	}
+	return p, validate(&p)
+}
+
+// splitHeader splits the text form of a packet into p: type, attachment
+// count (1 to maxAttachments), namespace, ack id, and payload (not looked
+// at). p's ID is -1 beforehand.
+func splitHeader(p *Packet, b []byte, maxAttachments int) error {
 	if len(b) == 0 || b[0] < '0' || b[0] > '6' {
-		return p, ErrUnknownType
+		return ErrUnknownType
 	}
 	p.Type = PacketType(b[0] - '0')
 	i := 1
@@ -78,8 +91,8 @@ func Decode(b []byte) (Packet, error) {
 			n = n*10 + int(b[i]-'0')
 			i++
 		}
-		if i == start || i >= len(b) || b[i] != '-' || n < 1 || n > MaxAttachments {
-			return p, ErrAttachments
+		if i == start || i >= len(b) || b[i] != '-' || n < 1 || n > maxAttachments {
+			return ErrAttachments
 		}
 		p.Attachments = n
 		i++
@@ -102,7 +115,7 @@ func Decode(b []byte) (Packet, error) {
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 			id = id*10 + int64(b[i]-'0')
 			if id > maxID {
-				return p, ErrBadID
+				return ErrBadID
 			}
 			i++
 		}
@@ -110,11 +123,8 @@ func Decode(b []byte) (Packet, error) {
 	}
 	if i < len(b) {
 		p.Data = b[i:]
-		if !ValidJSON(p.Data) {
-			return p, ErrInvalidJSON
-		}
 	}
-	return p, validate(&p)
+	return nil
 }
 
 func validate(p *Packet) error {

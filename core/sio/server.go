@@ -431,52 +431,12 @@ func (s *Server) transcode(text []byte, attachments [][]byte, order MsgpackOrder
 }
 
 // decodeHeader splits a packet in the JSON parser's text form, as the
-// host encodes it: type, attachment count, namespace, ack id and payload
-// (not checked here).
+// host encodes it (its payload is trusted, and its attachments are not
+// bounded as a client's are).
 func decodeHeader(b []byte) (Packet, bool) {
 	p := Packet{ID: -1}
-	if len(b) == 0 || b[0] < '0' || b[0] > '6' {
-		return p, false
-	}
-	p.Type = PacketType(b[0] - '0')
-	i := 1
-	if p.Type == BinaryEvent || p.Type == BinaryAck {
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i >= len(b) || b[i] != '-' {
-			return p, false
-		}
-		i++
-	}
-	if i < len(b) && b[i] == '/' {
-		start := i
-		for i < len(b) && b[i] != ',' {
-			i++
-		}
-		p.Nsp = b[start:i]
-		if i < len(b) {
-			i++
-		}
-		if len(p.Nsp) == 1 {
-			p.Nsp = nil
-		}
-	}
-	if i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		var id int64
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			id = id*10 + int64(b[i]-'0')
-			if id > maxID {
-				return p, false
-			}
-			i++
-		}
-		p.ID = id
-	}
-	if i < len(b) {
-		p.Data = b[i:]
-	}
-	return p, true
+	err := splitHeader(&p, b, 9999)
+	return p, err == nil
 }
 
 // Leave disconnects session h from namespace name on the server's side: the

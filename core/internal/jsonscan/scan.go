@@ -414,3 +414,24 @@ func hex4(b []byte) int {
 // backslash): its rune and length, or a length of 0 when it is invalid. A
 // surrogate that is not half of a \u pair is U+FFFD.
 func Unescape(s []byte) (rune, int) { return unescape(s) }
+
+// AppendEscape appends the JSON escape of c, an ASCII quote, backslash or
+// control character, as JSON.stringify writes it.
+func AppendEscape(b []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(b, '\\', c)
+	case '\b':
+		return append(b, '\\', 'b')
+	case '\f':
+		return append(b, '\\', 'f')
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	}
+	const hex = "0123456789abcdef"
+	return append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+}
