@@ -17,8 +17,9 @@ import (
 const sharedMark = 0x10
 
 // maxSharedDeflate bounds the messages whose compression is shared (and
-// kept a while): a larger one is compressed by each connection.
-const maxSharedDeflate = 1 << 20
+// kept a while): a larger one is compressed by each connection. The
+// cache holds at most 8 of them, so it keeps at most about 4 MB alive.
+const maxSharedDeflate = 256 << 10
 
 // sharedFrames holds the last few shared compressions.
 var sharedFrames struct {
