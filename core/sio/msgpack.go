@@ -269,49 +269,37 @@ func (d *mpDecoder) span(i int, n uint64) (int, bool) {
 	return i + int(n), true
 }
 
-// mapHeader reads a map header at i: the number of pairs (each takes at
-// least two bytes, so a count the input cannot hold is refused) and where
-// they start.
+// mapHeader reads a map header at i: the number of pairs and where they
+// start.
 func (d *mpDecoder) mapHeader(i int) (int, int, bool) {
-	if i >= len(d.b) {
-		return 0, 0, false
-	}
-	var n uint64
-	var ok bool
-	switch c := d.b[i]; {
-	case c >= 0x80 && c <= 0x8f:
-		n, i, ok = uint64(c&0x0f), i+1, true
-	case c == mpMap16:
-		n, ok = d.u(i+1, 2)
-		i += 3
-	case c == mpMap32:
-		n, ok = d.u(i+1, 4)
-		i += 5
-	}
-	if !ok || n > uint64(len(d.b)-min(i, len(d.b)))/2 {
-		return 0, 0, false
-	}
-	return int(n), i, true
+	return d.header(i, 0x80, mpMap16, mpMap32, 2)
 }
 
 // arrayHeader is mapHeader for arrays.
 func (d *mpDecoder) arrayHeader(i int) (int, int, bool) {
+	return d.header(i, 0x90, mpArray16, mpArray32, 1)
+}
+
+// header reads the header of a map or array (fixed form fix..fix+15, or
+// the 16- and 32-bit forms) at i. Each element takes at least minBytes,
+// so a count the input cannot hold is refused.
+func (d *mpDecoder) header(i int, fix, c16, c32 byte, minBytes uint64) (int, int, bool) {
 	if i >= len(d.b) {
 		return 0, 0, false
 	}
 	var n uint64
 	var ok bool
 	switch c := d.b[i]; {
-	case c >= 0x90 && c <= 0x9f:
+	case c >= fix && c <= fix+0x0f:
 		n, i, ok = uint64(c&0x0f), i+1, true
-	case c == mpArray16:
+	case c == c16:
 		n, ok = d.u(i+1, 2)
 		i += 3
-	case c == mpArray32:
+	case c == c32:
 		n, ok = d.u(i+1, 4)
 		i += 5
 	}
-	if !ok || n > uint64(len(d.b)-min(i, len(d.b))) {
+	if !ok || n > uint64(len(d.b)-min(i, len(d.b)))/minBytes {
 		return 0, 0, false
 	}
 	return int(n), i, true
